@@ -26,6 +26,7 @@ struct TxCheck {
   Hash32 hash{};          // SHA-256 of body_bytes
   Address sender{};
   uint64_t nonce = 0;
+  uint64_t expected_nonce = 0;  // the account's next nonce in committed state
   uint64_t gas_limit = 0;
   uint64_t fee = 0;       // fee in atm (fits 64 bits or the check fails)
   size_t size_bytes = 0;
