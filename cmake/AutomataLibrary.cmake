@@ -13,10 +13,11 @@ function(automata_layer name dir)
   target_link_libraries(automata_${name} PUBLIC ${ARGN})
 endfunction()
 
-# automata_test(NAME DIR DEPS...) builds every *_test.cc under tests/DIR into
+# automata_test(NAME DIR DEPS...) builds every .cc under tests/DIR into
 # one GoogleTest binary registered with CTest.
 function(automata_test name dir)
-  file(GLOB sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/${dir}/*_test.cc")
+  # Every .cc in the folder: *_test.cc files plus shared fixtures.
+  file(GLOB sources CONFIGURE_DEPENDS "${PROJECT_SOURCE_DIR}/tests/${dir}/*.cc")
   if(NOT sources)
     return()
   endif()
