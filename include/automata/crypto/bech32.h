@@ -3,8 +3,10 @@
 
 #include "automata/types/bytes.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace automata::crypto {
 
@@ -16,8 +18,9 @@ struct Bech32Decoded {
   std::vector<uint8_t> data;   // 5-bit groups, checksum removed
 };
 
-// Encodes 5-bit groups under hrp with the given checksum. hrp must be
-// lowercase; the result is lowercase.
+// Encodes 5-bit groups under hrp with the given checksum. The result is
+// lowercase (uppercase letters in hrp are lowercased). Throws
+// std::invalid_argument when a value in data5 is 32 or more.
 std::string bech32_encode(std::string_view hrp, const std::vector<uint8_t>& data5, Bech32Encoding encoding);
 
 // Decodes a bech32 or bech32m string, rejecting mixed case, characters

@@ -1,4 +1,7 @@
-// BIP-340 Schnorr keys and signatures over secp256k1 (libsecp256k1).
+// BIP-340 Schnorr keys and signatures over secp256k1 (libsecp256k1). All
+// calls share one process-wide, randomized context, so they are safe to make
+// from many threads at once. A failure of OpenSSL's RNG or of libsecp256k1 on
+// checked input aborts the process.
 #pragma once
 
 #include "automata/types/bytes.h"

@@ -19,7 +19,8 @@ Hash32 merkle_root(const std::vector<Bytes>& items);
 Hash32 merkle_root_from_leaves(const std::vector<Hash32>& leaf_hashes);
 
 // Audit path for leaf `index` of `leaf_hashes` (RFC 6962 section 2.1.1),
-// ordered from the leaf upward. REQUIRES: index < leaf_hashes.size().
+// ordered from the leaf upward. Hashes O(n) nodes per call. Returns an empty
+// path when index >= leaf_hashes.size().
 std::vector<Hash32> merkle_inclusion_proof(const std::vector<Hash32>& leaf_hashes, size_t index);
 
 // Checks that leaf_hash sits at index in a tree of tree_size leaves with the

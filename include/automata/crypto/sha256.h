@@ -1,5 +1,7 @@
 // SHA-256 through OpenSSL EVP. Each thread reuses one digest context, so a
-// hash costs no allocation after the first call on a thread.
+// hash costs no allocation after the first call on a thread. OpenSSL
+// failing to hash (no SHA-256 provider, out of memory) aborts the process,
+// because no caller could recover.
 #pragma once
 
 #include "automata/types/bytes.h"
