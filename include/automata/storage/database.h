@@ -5,8 +5,11 @@
 #include "automata/types/bytes.h"
 #include "automata/types/status.h"
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 namespace automata::storage {
 
@@ -23,6 +26,20 @@ enum class Column : int {
   kStateMeta,    // per-version roots and the stale-node index for pruning
 };
 inline constexpr int kColumnCount = 9;
+
+// The RocksDB column family name of column ("meta", "state_nodes", ...).
+// Names are stable because they are stored on disk.
+std::string_view column_name(Column column);
+
+// Tuning for Database::open. The defaults suit a node with a few GiB of RAM.
+struct DatabaseOptions {
+  // Shared LRU block cache for every column family, in bytes.
+  size_t block_cache_bytes = size_t{256} << 20;
+  // Upper bound on open SST files (RocksDB max_open_files).
+  int max_open_files = 512;
+  // Background flush and compaction threads.
+  int background_jobs = 2;
+};
 
 // Writes that land together or not at all. Not thread-safe.
 class WriteBatch {
@@ -64,6 +81,8 @@ class Database {
   // Opens (creating if missing) the database at path with every column
   // family. Returns an I/O error naming the path on failure.
   static Status open(const std::string& path, std::unique_ptr<Database>* out);
+  static Status open(const std::string& path, const DatabaseOptions& options,
+                     std::unique_ptr<Database>* out);
 
   virtual ~Database() = default;
 
@@ -75,14 +94,28 @@ class Database {
   // the whole batch.
   virtual Status write(WriteBatch& batch, bool sync) = 0;
 
+  // Returns an iterator over a consistent snapshot of column, taken now.
   virtual std::unique_ptr<Iterator> new_iterator(Column column) const = 0;
+
+  // Compacts the whole key range of column, so deleted keys stop using disk.
+  virtual Status compact(Column column) = 0;
+
+  // RocksDB's estimate of the live data size of column, in bytes (SST files
+  // plus memtables).
+  virtual uint64_t estimate_size_bytes(Column column) const = 0;
 
   // Flushes memtables; used on clean shutdown.
   virtual Status flush() = 0;
+
+ protected:
+  // Gives implementations access to the batch's RocksDB representation.
+  static WriteBatch::Impl& batch_impl(WriteBatch& batch) { return *batch.impl_; }
 };
 
 // Big-endian encoding of a height, so keys sort by height.
 Bytes encode_height(uint64_t height);
+// Decodes the first 8 bytes of bytes as a big-endian height. Returns 0 when
+// bytes is shorter than 8.
 uint64_t decode_height(ByteView bytes);
 
 }  // namespace automata::storage
