@@ -48,6 +48,13 @@ struct StateProof {
 bool verify_state_proof(const Hash32& root, ByteView key, const std::optional<Bytes>& value,
                         const StateProof& proof);
 
+struct StateTreeOptions {
+  // Versions newer than latest - keep_versions stay readable after prune().
+  uint64_t keep_versions = 100;
+  // Bound on decoded internal nodes kept in memory (about 150 bytes each).
+  size_t node_cache_entries = size_t{1} << 20;
+};
+
 // Thread-safety: reads (get, get_latest, prove, root_at) may run
 // concurrently with each other and with one writer; apply and prune must be
 // called from one thread at a time.
@@ -55,14 +62,18 @@ class StateTree {
  public:
   // Loads the latest version from db, or starts empty at version 0.
   // Keeps versions newer than latest - keep_versions readable.
+  // db must outlive the tree. Returns corruption when the stored latest
+  // version has no root record.
   static Status open(storage::Database* db, uint64_t keep_versions, std::unique_ptr<StateTree>* out);
+  static Status open(storage::Database* db, const StateTreeOptions& options, std::unique_ptr<StateTree>* out);
   virtual ~StateTree() = default;
 
   // Latest committed version and its root.
   virtual uint64_t latest_version() const = 0;
   virtual Hash32 latest_root() const = 0;
 
-  // Root at a version. not_found when the version was pruned or never made.
+  // Root at a version. not_found, naming the readable range, when the
+  // version was pruned or never made.
   virtual Status root_at(uint64_t version, Hash32* root) const = 0;
 
   // The latest value of key, read from the flat value index.
@@ -75,7 +86,9 @@ class StateTree {
   // the new nodes, the flat values, the root record and the stale-node
   // index into batch and returns the new root. The caller writes batch
   // (with the block, in one atomic write) and then calls commit_applied().
-  // REQUIRES: new_version == latest_version() + 1.
+  // Returns invalid_argument unless new_version == latest_version() + 1.
+  // A second apply() before commit_applied() discards the first one's
+  // result, so a caller whose write failed can retry.
   virtual Status apply(uint64_t new_version, const ChangeSet& changes, storage::WriteBatch& batch,
                        Hash32* new_root) = 0;
 
@@ -87,8 +100,14 @@ class StateTree {
   virtual Status prove(uint64_t version, ByteView key, StateProof* proof,
                        std::optional<Bytes>* value) const = 0;
 
-  // Adds deletes for nodes made stale at or before latest - keep_versions.
+  // Adds deletes for nodes made stale at or before latest - keep_versions
+  // and for the root records of those versions. Reads of the pruned
+  // versions return not_found from this call on, even before the caller
+  // writes batch. Call it between commit_applied() and the next apply().
   virtual Status prune(storage::WriteBatch& batch) = 0;
+
+  // Oldest version that root_at, get_at and prove can still read.
+  virtual uint64_t oldest_version() const = 0;
 };
 
 }  // namespace automata::state
