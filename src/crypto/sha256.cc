@@ -52,8 +52,8 @@ Hash32 finish_digest(EVP_MD_CTX* ctx) {
   return out;
 }
 
-// The calling thread's context for one-shot hashes. EVP_DigestInit_ex resets
-// it in place, so after the first call on a thread a hash allocates nothing.
+// Returns the calling thread's context for one-shot hashes, created on the
+// thread's first hash and reset by EVP_DigestInit_ex for each later one.
 EVP_MD_CTX* thread_ctx() {
   thread_local MdCtxPtr ctx = new_ctx();
   return ctx.get();
