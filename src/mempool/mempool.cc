@@ -52,7 +52,9 @@ size_t Mempool::HashOfHash32::operator()(const Hash32& hash) const {
   return value;
 }
 
-Mempool::Mempool(execution::Application* app, MempoolConfig config) : app_(app), config_(config) {}
+Mempool::Mempool(execution::Application* app, MempoolConfig config) : app_(app), config_(config) {
+  by_hash_.reserve(std::min<size_t>(config_.max_txs, 1u << 16));
+}
 
 Mempool::~Mempool() = default;
 
@@ -184,19 +186,12 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes) {
   by_hash_.emplace(entry.hash, &entry);
   total_bytes_ += size;
   track_tail_locked(account);
+  extend_executable_end(account);
 
-  // The tx is executable when every nonce from the account's next one up to
-  // it is pooled.
-  bool queued = false;
-  uint64_t expected = account.next_nonce;
-  for (const auto& [nonce, pooled] : account.txs) {
-    if (nonce != expected) break;
-    ++expected;
-  }
-  if (check.nonce >= expected) {
-    queued = true;
+  bool queued = check.nonce >= account.executable_end;
+  if (queued) {
     if (!log.empty()) log += ". ";
-    log += "held until nonce " + std::to_string(expected) + " of the sender arrives";
+    log += "held until nonce " + std::to_string(account.executable_end) + " of the sender arrives";
   }
   return {ResultCode::kOk, std::move(log), check.hash, queued};
 }
@@ -262,6 +257,17 @@ void Mempool::erase_locked(const Address& sender, uint64_t nonce) {
     return;
   }
   track_tail_locked(account);
+  // Removing an executable tx makes the ones above it wait again.
+  if (nonce >= account.next_nonce && nonce < account.executable_end) account.executable_end = nonce;
+}
+
+void Mempool::extend_executable_end(Account& account) {
+  account.executable_end = std::max(account.executable_end, account.next_nonce);
+  auto it = account.txs.lower_bound(account.executable_end);
+  while (it != account.txs.end() && it->first == account.executable_end) {
+    ++account.executable_end;
+    ++it;
+  }
 }
 
 void Mempool::untrack_tail_locked(const Account& account) {
@@ -286,9 +292,9 @@ std::vector<Bytes> Mempool::reap(size_t max_txs, size_t max_bytes) const {
   std::vector<Bytes> out;
   std::lock_guard<std::mutex> lock(mutex_);
   for (const auto& [sender, account] : accounts_) {
-    auto first = account.txs.begin();
-    if (first == account.txs.end() || first->first != account.next_nonce) continue;  // only held txs
-    heads.push({&first->second, std::next(first), account.txs.end()});
+    auto first = account.txs.lower_bound(account.next_nonce);
+    auto end = account.txs.lower_bound(account.executable_end);
+    if (first != end) heads.push({&first->second, std::next(first), end});
   }
 
   size_t bytes_left = max_bytes;
@@ -299,9 +305,7 @@ std::vector<Bytes> Mempool::reap(size_t max_txs, size_t max_bytes) const {
     if (size > bytes_left) continue;  // this account's later nonces cannot go in either
     out.push_back(*head.entry->bytes);
     bytes_left -= size;
-    if (head.next != head.end && head.next->first == head.entry->nonce + 1) {
-      heads.push({&head.next->second, std::next(head.next), head.end});
-    }
+    if (head.next != head.end) heads.push({&head.next->second, std::next(head.next), head.end});
   }
   return out;
 }
@@ -368,13 +372,15 @@ void Mempool::update(uint64_t height, const std::vector<Hash32>& committed) {
   for (auto account_it = accounts_.begin(); account_it != accounts_.end();) {
     Account& account = account_it->second;
     ++account_it;  // erase_locked may remove the account
-    while (!account.txs.empty() && account.txs.begin()->first < account.next_nonce) {
+    bool erased_account = false;
+    while (account.txs.begin()->first < account.next_nonce) {
       Address sender = account.txs.begin()->second.sender;
-      bool last = account.txs.size() == 1;
+      erased_account = account.txs.size() == 1;
       erase_locked(sender, account.txs.begin()->first);
       ++dropped;
-      if (last) break;
+      if (erased_account) break;
     }
+    if (!erased_account) extend_executable_end(account);
   }
 
   logger("mempool")->debug("updated to height {}: removed {} committed and {} rejected txs, {} txs remain", height,
@@ -407,12 +413,7 @@ std::optional<uint64_t> Mempool::pending_nonce(const Address& sender) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto account_it = accounts_.find(sender);
   if (account_it == accounts_.end()) return std::nullopt;
-  uint64_t next = account_it->second.next_nonce;
-  for (const auto& [nonce, entry] : account_it->second.txs) {
-    if (nonce != next) break;
-    ++next;
-  }
-  return next;
+  return account_it->second.executable_end;
 }
 
 void Mempool::set_on_new_tx(std::function<void()> callback) {

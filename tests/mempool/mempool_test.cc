@@ -386,6 +386,27 @@ TEST_F(MempoolTest, UpdateDropMakesLaterNoncesWait) {
   EXPECT_EQ(pool_->reap(100, 1 << 20), (std::vector<Bytes>{a0_again, a1}));
 }
 
+TEST_F(MempoolTest, ReapSkipsTxsBelowNextNonce) {
+  pool();
+  Bytes a0 = make_tx('a', 0, 1);
+  Bytes a1 = make_tx('a', 1, 1);
+  for (const Bytes& tx : {a0, a1}) ASSERT_EQ(add(tx).code, ResultCode::kOk);
+
+  // a0 commits, and a2 is checked against the new state before update()
+  // runs, which raises the account's next nonce to 1.
+  app_.set_next_nonce('a', 1);
+  Bytes a2 = make_tx('a', 2, 1);
+  AddResult result = add(a2);
+  EXPECT_EQ(result.code, ResultCode::kOk) << result.log;
+  EXPECT_FALSE(result.queued);
+  EXPECT_EQ(pool_->reap(100, 1 << 20), (std::vector<Bytes>{a1, a2}));
+  EXPECT_EQ(pool_->pending_nonce(address_of('a')), 3u);
+
+  pool_->update(1, {hash_of(a0)});
+  EXPECT_EQ(pool_->size(), 2u);
+  EXPECT_EQ(pool_->reap(100, 1 << 20), (std::vector<Bytes>{a1, a2}));
+}
+
 TEST_F(MempoolTest, ReapLimitsCountAndBytes) {
   pool();
   Bytes a0 = make_tx('a', 0, 50, 1, 100);

@@ -110,7 +110,12 @@ class Mempool {
   };
   struct Account {
     uint64_t next_nonce = 0;  // highest expected_nonce check_tx reported
-    std::map<uint64_t, Entry> txs;  // by nonce
+    // The first nonce at or above next_nonce with no pooled tx. The txs in
+    // [next_nonce, executable_end) are executable and the ones above are held.
+    uint64_t executable_end = 0;
+    // By nonce. Txs below next_nonce may stay until the next update(), when
+    // a concurrent check raised next_nonce, and are never reaped.
+    std::map<uint64_t, Entry> txs;
   };
   // Orders entries from the lowest priority (lowest fee per gas, then the
   // latest arrival) to the highest.
@@ -126,6 +131,7 @@ class Mempool {
   bool plan_evictions_locked(const execution::TxCheck& check, size_t count_after, size_t bytes_after,
                              std::vector<const Entry*>* victims) const;
   void erase_locked(const Address& sender, uint64_t nonce);
+  static void extend_executable_end(Account& account);
   void untrack_tail_locked(const Account& account);
   void track_tail_locked(const Account& account);
 
