@@ -1,0 +1,81 @@
+// Layered views of the state used while executing a block: a per-tx
+// overlay over a per-block overlay over the latest committed tree. Writes
+// stay in the top layer until merged down, so discarding a failed op or tx
+// is dropping its overlay. Ordered containers only, so the final change set
+// is deterministic. Not thread-safe: apply runs on one thread.
+#pragma once
+
+#include "automata/state/state_tree.h"
+#include "automata/types/bytes.h"
+#include "automata/types/status.h"
+
+#include <optional>
+
+namespace automata::execution {
+
+// A readable state. get() sets value to nullopt for an absent key and
+// returns a non-ok Status only when the underlying storage fails.
+class StateReader {
+ public:
+  virtual ~StateReader() = default;
+  virtual Status get(ByteView key, std::optional<Bytes>* value) = 0;
+};
+
+// Reads the latest committed version of a StateTree (flat value index).
+// Safe to use from several threads at once, as StateTree reads are.
+class TreeReader final : public StateReader {
+ public:
+  explicit TreeReader(const state::StateTree* tree) : tree_(tree) {}
+  Status get(ByteView key, std::optional<Bytes>* value) override;
+
+ private:
+  const state::StateTree* tree_;
+};
+
+// Caches every value read from a parent that does not change while the
+// cache lives (the committed tree during one block's execution).
+class CachingReader final : public StateReader {
+ public:
+  explicit CachingReader(StateReader* parent) : parent_(parent) {}
+  Status get(ByteView key, std::optional<Bytes>* value) override;
+
+ private:
+  StateReader* parent_;
+  std::map<Bytes, std::optional<Bytes>> cache_;
+};
+
+// Buffered writes over a parent reader.
+class Overlay final : public StateReader {
+ public:
+  explicit Overlay(StateReader* parent) : parent_(parent) {}
+
+  // Returns this overlay's write for key if any, else the parent's value.
+  Status get(ByteView key, std::optional<Bytes>* value) override;
+
+  void put(Bytes key, Bytes value);
+  void erase(Bytes key);
+
+  // Moves every write into parent, which must be the Overlay this one was
+  // built on, and leaves this overlay empty.
+  void merge_into(Overlay* parent);
+
+  // Drops every write.
+  void clear() { writes_.clear(); }
+
+  // Moves every write out, leaving this overlay empty.
+  state::ChangeSet take_writes() {
+    state::ChangeSet out = std::move(writes_);
+    writes_.clear();
+    return out;
+  }
+
+  StateReader* parent() const { return parent_; }
+  // Writes in key order; nullopt marks a delete.
+  const state::ChangeSet& writes() const { return writes_; }
+
+ private:
+  StateReader* parent_;
+  state::ChangeSet writes_;
+};
+
+}  // namespace automata::execution

@@ -1,0 +1,52 @@
+// Stage 1, check: stateless validation of a serialized Tx. A failure
+// rejects the tx (never included, no fee). Pure functions of the bytes and
+// the chain parameters, so they may run on any thread.
+#pragma once
+
+#include "automata/crypto/keys.h"
+#include "automata/execution/genesis.h"
+#include "automata/execution/result_code.h"
+#include "automata/types/amount.h"
+#include "automata/types/bytes.h"
+#include "automata/v1/tx.pb.h"
+
+#include <string>
+#include <string_view>
+
+namespace automata::execution {
+
+// The outcome of one stage: kOk, or a code and a log naming the value and
+// the rule that rejected it.
+struct StageResult {
+  ResultCode code = ResultCode::kOk;
+  std::string log;
+
+  bool ok() const { return code == ResultCode::kOk; }
+};
+
+// A tx decoded by the check stage, with the values later stages need.
+struct DecodedTx {
+  v1::Tx tx;
+  v1::TxBody body;
+  Hash32 hash{};               // SHA-256(body_bytes)
+  crypto::PublicKey signer{};
+  crypto::Signature signature{};
+  Address sender{};            // first 20 bytes of SHA-256(signer)
+  Amount fee = 0;              // in atm; fits 64 bits after check
+  uint64_t intrinsic_gas = 0;
+  size_t size_bytes = 0;
+};
+
+inline constexpr size_t kMaxMemoBytes = 256;
+
+// Decodes tx_bytes and checks everything stateless except the signature:
+// size, encoding, chain id, signer key, op count and shapes, fee, memo and
+// gas limit. Fills out as far as decoding got.
+StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const ChainParameters& params,
+                           DecodedTx* out);
+
+// Verifies the BIP-340 signature over the tx hash. REQUIRES: check_tx_shape
+// returned ok for tx.
+StageResult check_tx_signature(const DecodedTx& tx);
+
+}  // namespace automata::execution

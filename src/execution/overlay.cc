@@ -1,0 +1,47 @@
+#include "automata/execution/overlay.h"
+
+namespace automata::execution {
+
+Status TreeReader::get(ByteView key, std::optional<Bytes>* value) {
+  return tree_->get_latest(key, value);
+}
+
+Status CachingReader::get(ByteView key, std::optional<Bytes>* value) {
+  Bytes owned(key.begin(), key.end());
+  auto it = cache_.find(owned);
+  if (it != cache_.end()) {
+    *value = it->second;
+    return Status::ok();
+  }
+  Status status = parent_->get(key, value);
+  if (!status.is_ok()) return status;
+  cache_.emplace(std::move(owned), *value);
+  return Status::ok();
+}
+
+Status Overlay::get(ByteView key, std::optional<Bytes>* value) {
+  auto it = writes_.find(Bytes(key.begin(), key.end()));
+  if (it != writes_.end()) {
+    *value = it->second;
+    return Status::ok();
+  }
+  return parent_->get(key, value);
+}
+
+void Overlay::put(Bytes key, Bytes value) {
+  writes_.insert_or_assign(std::move(key), std::optional<Bytes>(std::move(value)));
+}
+
+void Overlay::erase(Bytes key) {
+  writes_.insert_or_assign(std::move(key), std::nullopt);
+}
+
+void Overlay::merge_into(Overlay* parent) {
+  // Node handles move keys and values without copying them.
+  while (!writes_.empty()) {
+    auto result = parent->writes_.insert(writes_.extract(writes_.begin()));
+    if (!result.inserted) result.position->second = std::move(result.node.mapped());
+  }
+}
+
+}  // namespace automata::execution
