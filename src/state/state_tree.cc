@@ -187,7 +187,9 @@ class StateTreeImpl final : public StateTree {
     for (it->seek(Bytes{kStalePrefix}); it->valid(); it->next()) {
       ByteView key = it->key();
       if (key.empty() || key[0] != kStalePrefix || key.size() < 9) break;
-      if (storage::decode_height(key.subspan(1)) > prune_through) break;
+      // A node replaced at version S belongs to versions before S only, so
+      // nodes replaced at or before the oldest readable version are unused.
+      if (storage::decode_height(key.subspan(1)) > prune_through + 1) break;
       batch.erase(Column::kStateNodes, key.subspan(9));
       batch.erase(Column::kStateMeta, key);
       ++nodes;

@@ -100,8 +100,8 @@ class StateTree {
   virtual Status prove(uint64_t version, ByteView key, StateProof* proof,
                        std::optional<Bytes>* value) const = 0;
 
-  // Adds deletes for nodes made stale at or before latest - keep_versions
-  // and for the root records of those versions. Reads of the pruned
+  // Adds deletes for the root records of versions up to latest -
+  // keep_versions and for the nodes only those versions use. Reads of the pruned
   // versions return not_found from this call on, even before the caller
   // writes batch. Call it between commit_applied() and the next apply().
   virtual Status prune(storage::WriteBatch& batch) = 0;
