@@ -188,6 +188,9 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes) {
   track_tail_locked(account);
   extend_executable_end(account);
 
+  // NOTE: check_tx stops at kNonceTooHigh before the fee and expiry checks,
+  // so a tx that was held and is now executable has not had them yet. The
+  // next update() recheck or the block builder rejects it if they fail.
   bool queued = check.nonce >= account.executable_end;
   if (queued) {
     if (!log.empty()) log += ". ";
@@ -334,8 +337,8 @@ void Mempool::update(uint64_t height, const std::vector<Hash32>& committed) {
   }
 
   // Phase 2: recheck against the new state without blocking adds.
-  // NOTE: this repeats the signature check of every pooled tx each block,
-  // because Application has no cheaper recheck mode yet.
+  // NOTE: this costs one full check_tx per pooled tx per block, because
+  // Application has no separate, cheaper recheck mode.
   std::vector<TxCheck> checks;
   checks.reserve(snapshot.size());
   for (const auto& bytes : snapshot) checks.push_back(app_->check_tx(*bytes));

@@ -113,8 +113,8 @@ class Mempool {
     // The first nonce at or above next_nonce with no pooled tx. The txs in
     // [next_nonce, executable_end) are executable and the ones above are held.
     uint64_t executable_end = 0;
-    // By nonce. Txs below next_nonce may stay until the next update(), when
-    // a concurrent check raised next_nonce, and are never reaped.
+    // By nonce. When a concurrent check raised next_nonce, the txs below it
+    // stay until the next update() but are never reaped.
     std::map<uint64_t, Entry> txs;
   };
   // Orders entries from the lowest priority (lowest fee per gas, then the
