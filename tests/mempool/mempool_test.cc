@@ -516,5 +516,59 @@ TEST_F(MempoolTest, ConcurrentAddsKeepEveryTx) {
   }
 }
 
+TEST_F(MempoolTest, BlocksCommitWhileTxsArrive) {
+  pool({.max_txs = 50000, .max_bytes = 1 << 20, .max_nonce_gap = 1000});
+  constexpr int kSenders = 3;
+  constexpr uint64_t kTxsPerSender = 200;
+  std::atomic<int> rejections{0};
+  std::atomic<int> senders_done{0};
+  std::vector<std::thread> senders;
+  for (int t = 0; t < kSenders; ++t) {
+    senders.emplace_back([this, t, &rejections, &senders_done] {
+      char sender = static_cast<char>('a' + t);
+      for (uint64_t nonce = 0; nonce < kTxsPerSender; nonce += 4) {
+        std::vector<Bytes> batch;
+        for (uint64_t n = nonce; n < nonce + 4; ++n) batch.push_back(make_tx(sender, n, 1 + n % 5));
+        for (const AddResult& r : pool_->add_batch(std::move(batch))) {
+          if (r.code != ResultCode::kOk) rejections.fetch_add(1);
+        }
+      }
+      senders_done.fetch_add(1);
+    });
+  }
+
+  // The block producer reaps up to 25 txs, "commits" them by advancing the
+  // fake state, and updates the pool, until every tx is committed or the
+  // senders are done and a reap finds nothing.
+  std::map<char, uint64_t> committed_next;
+  uint64_t committed = 0;
+  uint64_t height = 0;
+  while (committed < kSenders * kTxsPerSender) {
+    bool all_sent = senders_done.load() == kSenders;
+    std::vector<Bytes> block = pool_->reap(25, 1 << 20);
+    if (block.empty() && all_sent) break;
+    std::vector<Hash32> hashes;
+    for (const Bytes& tx : block) {
+      std::istringstream in(to_string(tx));
+      char sender = 0;
+      uint64_t nonce = 0;
+      in >> sender >> nonce;
+      EXPECT_EQ(nonce, committed_next[sender]) << "sender " << sender << " at height " << height + 1;
+      committed_next[sender] = nonce + 1;
+      app_.set_next_nonce(sender, nonce + 1);
+      hashes.push_back(hash_of(tx));
+    }
+    committed += block.size();
+    pool_->update(++height, hashes);
+    if (block.empty()) std::this_thread::yield();
+  }
+  for (auto& thread : senders) thread.join();
+
+  EXPECT_EQ(rejections.load(), 0);
+  EXPECT_EQ(committed, kSenders * kTxsPerSender);
+  EXPECT_EQ(pool_->size(), 0u);
+  EXPECT_EQ(pool_->size_bytes(), 0u);
+}
+
 }  // namespace
 }  // namespace automata::mempool
