@@ -1,0 +1,70 @@
+// The JSON-RPC 2.0 method dispatcher, independent of the HTTP transport so
+// that tests and fuzz targets can drive it with plain strings.
+#pragma once
+
+#include "automata/types/bytes.h"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace automata::execution {
+class ChainQuery;
+}  // namespace automata::execution
+
+namespace automata::mempool {
+class Mempool;
+}  // namespace automata::mempool
+
+namespace automata::rpc {
+
+class Metrics;
+
+// JSON-RPC error codes used by every method.
+inline constexpr int kParseError = -32700;
+inline constexpr int kInvalidRequest = -32600;
+inline constexpr int kMethodNotFound = -32601;
+inline constexpr int kInvalidParams = -32602;
+inline constexpr int kInternalError = -32603;
+inline constexpr int kNotFound = -32001;
+inline constexpr int kTxRejected = -32002;
+
+// Maximum number of requests in one batch.
+inline constexpr size_t kMaxBatchSize = 1000;
+
+// Facts about the node that node_status reports beside chain data.
+struct NodeInfo {
+  std::string version;
+  Address validator_address{};
+  uint64_t min_gas_price = 0;
+};
+
+// Thread-safe: handle() may run on every server thread at once. Does not own
+// chain, mempool or metrics, which must outlive it.
+class Handler {
+ public:
+  Handler(const execution::ChainQuery* chain, mempool::Mempool* mempool, NodeInfo info, Metrics* metrics);
+
+  // Handles one POST body, a single request or a batch, and returns the
+  // response body. Returns an empty string when the body held only
+  // notifications (requests without an id), which get no response.
+  std::string handle(std::string_view body);
+
+  // Body of an error response with a null id, for transport-level failures
+  // such as an oversized body.
+  static std::string error_body(int code, const std::string& message);
+
+  // Body of GET /health: {"status":"ok","height":N}.
+  std::string health() const;
+
+  // Body of GET /metrics.
+  std::string metrics_text() const;
+
+ private:
+  const execution::ChainQuery* chain_;
+  mempool::Mempool* mempool_;
+  NodeInfo info_;
+  Metrics* metrics_;
+};
+
+}  // namespace automata::rpc

@@ -1,0 +1,203 @@
+#include "automata/node/node.h"
+
+#include "automata/crypto/bech32.h"
+#include "automata/execution/chain.h"
+#include "automata/mempool/mempool.h"
+#include "automata/node/block_producer.h"
+#include "automata/node/config.h"
+#include "automata/node/genesis_file.h"
+#include "automata/node/home.h"
+#include "automata/rpc/handler.h"
+#include "automata/rpc/metrics.h"
+#include "automata/rpc/server.h"
+#include "automata/types/logging.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <ctime>
+
+namespace automata::node {
+
+namespace {
+
+sigset_t shutdown_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void block_shutdown_signals() {
+  sigset_t set = shutdown_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Members are declared in dependency order, so they are destroyed in
+// reverse: the server and producer before the mempool, the chain last.
+struct Node::Services {
+  std::string home;
+  NodeConfig config;
+  execution::Genesis genesis;
+  std::string rpc_host;
+  uint16_t rpc_port = 0;
+  std::unique_ptr<execution::Chain> chain;
+  std::unique_ptr<mempool::Mempool> mempool;
+  rpc::Metrics metrics;
+  std::unique_ptr<rpc::Handler> handler;
+  std::unique_ptr<rpc::Server> server;
+  std::unique_ptr<BlockProducer> producer;
+};
+
+Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
+  auto paths = HomePaths::of(options.home);
+  if (!home_initialized(options.home)) {
+    return Status::not_found(fmt::format("home {} is not initialized ({} is missing); run `automatad init --home {}` first",
+                                         options.home, paths.config, options.home));
+  }
+  auto services = std::make_unique<Services>();
+  services->home = options.home;
+  auto& config = services->config;
+  Status status = load_config(paths.config, &config);
+  if (!status.is_ok()) return status;
+  if (options.rpc_laddr) config.rpc.laddr = *options.rpc_laddr;
+  if (options.log_level) config.log_level = *options.log_level;
+  if (!set_log_level(config.log_level)) {
+    return Status::invalid_argument(fmt::format(
+        "log level \"{}\" is not one of trace, debug, info, warn, error, critical, off", config.log_level));
+  }
+  status = rpc::parse_listen_address(config.rpc.laddr, &services->rpc_host, &services->rpc_port);
+  if (!status.is_ok()) return status;
+
+  status = load_genesis(paths.genesis, &services->genesis);
+  if (!status.is_ok()) return status;
+  std::optional<crypto::PrivateKey> key;
+  status = read_key_file(paths.validator_key, &key);
+  if (!status.is_ok()) return status;
+  auto pubkey = key->public_key();
+  bool is_validator = false;
+  for (const auto& validator : services->genesis.validators) {
+    is_validator = is_validator || (validator.pubkey == pubkey && validator.power > 0);
+  }
+  if (!is_validator) {
+    return Status::invalid_argument(fmt::format(
+        "{}: the key's public key {} is not a validator in {}; this node can only produce blocks as a genesis validator",
+        paths.validator_key, to_hex(pubkey), paths.genesis));
+  }
+
+  execution::ChainOptions chain_options;
+  chain_options.db_path = paths.data;
+  chain_options.keep_state_versions = config.storage.keep_state_versions;
+  status = execution::Chain::open(chain_options, services->genesis, &services->chain);
+  if (!status.is_ok()) return status;
+
+  mempool::MempoolConfig mempool_config;
+  mempool_config.max_txs = config.mempool.max_txs;
+  mempool_config.max_bytes = config.mempool.max_bytes;
+  mempool_config.max_nonce_gap = config.mempool.max_nonce_gap;
+  services->mempool = std::make_unique<mempool::Mempool>(services->chain.get(), mempool_config);
+
+  rpc::NodeInfo info;
+  info.version = kVersion;
+  info.validator_address = crypto::address_of(pubkey);
+  info.min_gas_price = services->genesis.params.min_gas_price;
+  services->handler =
+      std::make_unique<rpc::Handler>(services->chain.get(), services->mempool.get(), info, &services->metrics);
+
+  rpc::ServerConfig server_config;
+  server_config.host = services->rpc_host;
+  server_config.port = services->rpc_port;
+  server_config.max_body_bytes = config.rpc.max_body_bytes;
+  server_config.threads = static_cast<unsigned>(config.rpc.threads);
+  server_config.read_timeout_ms = static_cast<uint32_t>(config.rpc.read_timeout_ms);
+  services->server = std::make_unique<rpc::Server>(server_config, services->handler.get());
+
+  ProducerConfig producer_config;
+  producer_config.block_interval_ms = config.consensus.block_interval_ms;
+  producer_config.empty_block_interval_ms = config.consensus.empty_block_interval_ms;
+  producer_config.max_block_txs = services->genesis.params.max_block_txs;
+  producer_config.max_block_bytes = services->genesis.params.max_block_bytes;
+  services->producer = std::make_unique<BlockProducer>(services->chain.get(), services->chain.get(),
+                                                       services->mempool.get(), *key, producer_config);
+
+  std::unique_ptr<Node> node(new Node());
+  node->services_ = std::move(services);
+  *out = std::move(node);
+  return Status::ok();
+}
+
+Node::~Node() { stop(); }
+
+Status Node::start() {
+  auto& services = *services_;
+  auto log = logger("node");
+  auto status = services.chain->status();
+  log->info("starting automatad {}: chain {}, height {}, home {}", kVersion, status.chain_id, status.height,
+            services.home);
+
+  Status started = services.server->start();
+  if (!started.is_ok()) return started;
+
+  BlockProducer* producer = services.producer.get();
+  rpc::Metrics* metrics = &services.metrics;
+  producer->set_on_commit([metrics](uint64_t, size_t tx_count) { metrics->add_committed_txs(tx_count); });
+  producer->set_on_fatal([this](const Status&) {
+    failed_ = true;
+    request_stop();
+  });
+  services.mempool->set_on_new_tx([producer] { producer->notify_new_txs(); });
+  producer->start();
+  log->info("node started: rpc {}", rpc_url());
+  return Status::ok();
+}
+
+std::string Node::rpc_url() const {
+  const auto& host = services_->rpc_host;
+  if (host.find(':') != std::string::npos) return fmt::format("http://[{}]:{}", host, rpc_port());
+  return fmt::format("http://{}:{}", host, rpc_port());
+}
+
+uint16_t Node::rpc_port() const { return services_->server->port(); }
+
+void Node::request_stop() {
+  // wait_for_shutdown() polls the flag between its signal waits.
+  stop_requested_ = true;
+}
+
+int Node::wait_for_shutdown() {
+  sigset_t set = shutdown_signals();
+  auto log = logger("node");
+  while (!stop_requested_) {
+    timespec timeout{0, 200'000'000};
+    int signal = sigtimedwait(&set, nullptr, &timeout);
+    if (signal == SIGINT || signal == SIGTERM) {
+      if (!stop_requested_) log->info("received {}, shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+      break;
+    }
+  }
+  return failed_ ? 1 : 0;
+}
+
+void Node::stop() {
+  if (stopped_ || !services_) return;
+  stopped_ = true;
+  auto& services = *services_;
+  services.server->stop();
+  services.mempool->set_on_new_tx([] {});
+  services.producer->stop();
+  uint64_t height = services.chain->last_height();
+  services.producer.reset();
+  services.server.reset();
+  services.handler.reset();
+  services.mempool.reset();
+  // Closing the chain flushes and closes the database.
+  services.chain.reset();
+  logger("node")->info("stopped at height {}", height);
+}
+
+}  // namespace automata::node
