@@ -70,7 +70,7 @@ class ChainImpl final : public Chain {
     std::vector<v1::TxResult> results;
     state::ChangeSet changes;
     Hash32 state_root{};
-    std::unique_ptr<storage::WriteBatch> batch;  // holds the tree's writes
+    std::unique_ptr<storage::WriteBatch> batch;  // contains the tree's writes
     uint64_t apply_id = 0;                       // which tree_->apply() filled batch
   };
 

@@ -90,7 +90,7 @@ TEST(Chain, MultiSendPaysEveryOutput) {
   ASSERT_EQ(created.balances_size(), 1);
 }
 
-TEST(Chain, FailedSecondOpUndoesFirstButKeepsFeeAndNonce) {
+TEST(Chain, FailedOpUndoesEarlierOps) {
   TestChain t;
   const TestKey& alice = t.key(0);
   TxSpec spec;
@@ -125,11 +125,11 @@ TEST(Chain, InsufficientFundsFailsTheTx) {
   EXPECT_EQ(t.balance(t.key(1).address, "silver"), 0u);
 }
 
-TEST(Chain, OutOfGasDiscardsOpsAndUsesTheLimit) {
+TEST(Chain, OutOfGasDiscardsOps) {
   TestChain t;
   TxSpec spec;
   spec.ops = {multi_send_op({{t.key(1).address, {coin("gold", 1)}}, {t.key(2).address, {coin("gold", 1)}}})};
-  // Enough for the intrinsic gas but not for the op's reads and writes.
+  // The limit covers the intrinsic gas but not the op's reads and writes.
   Bytes probe = t.make_tx(t.key(0), spec);
   spec.gas_limit = gas::intrinsic(probe.size(), 1) + gas::kPerAccountRead;
   Bytes tx = t.make_tx(t.key(0), spec);
@@ -151,7 +151,7 @@ TEST(Chain, SupplyConservedAfterManyTxs) {
       TxSpec spec;
       size_t to = (from + 1 + static_cast<size_t>(block)) % 6;
       spec.nonce = nonces[from]++;
-      // Every fourth tx asks for more gold than exists and fails.
+      // Every fourth tx sends more gold than exists, so it fails.
       Amount gold = (from + static_cast<size_t>(block)) % 4 == 0 ? TestChain::kInitialGold * 10 : 37 + from;
       spec.ops = {transfer_op(t.key(to).address, {coin("gold", gold), coin("atm", 1000 + from)}),
                   multi_send_op({{t.key((to + 1) % 6).address, {coin("atm", 3)}}})};
