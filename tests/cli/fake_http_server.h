@@ -25,7 +25,7 @@ struct FakeResponse {
   // Closes the socket after the response without saying so, as a server
   // does when it drops an idle keep-alive connection.
   bool drop_after = false;
-  // Never answers; the connection stays open until the server stops.
+  // Sends no response; the connection stays open until the server stops.
   bool hang = false;
 };
 
