@@ -55,12 +55,11 @@ size_t ValidatorSet::proposer_index(int64_t round) const {
   return chosen;
 }
 
-ValidatorSet ValidatorSet::advanced(int64_t commit_round) const {
+ValidatorSet ValidatorSet::for_next_height() const {
   ValidatorSet next = *this;
   std::vector<int64_t> priorities;
   for (const auto& validator : validators_) priorities.push_back(validator.priority);
-  const uint64_t steps = static_cast<uint64_t>(commit_round) + 1;
-  for (uint64_t step = 0; step < steps; ++step) select_step(priorities, validators_, total_power_);
+  select_step(priorities, validators_, total_power_);
   for (size_t i = 0; i < priorities.size(); ++i) next.validators_[i].priority = priorities[i];
   return next;
 }

@@ -52,9 +52,13 @@ class ValidatorSet {
   // choice after round + 1 selection steps from the current priorities.
   size_t proposer_index(int64_t round) const;
 
-  // The set for the next height after a block was decided in commit_round:
-  // priorities advanced by commit_round + 1 steps.
-  ValidatorSet advanced(int64_t commit_round) const;
+  // The same validators for the next height: priorities advanced by one
+  // step, as CometBFT does per height. The round a block was decided in does
+  // not matter, because two nodes may decide the same block in different
+  // rounds and must still agree on the next proposers.
+  // NOTE: validator set changes (new validators, power updates) need the
+  // CometBFT centering and new-validator priority rules, not done here.
+  ValidatorSet for_next_height() const;
 
  private:
   // One selection step on priorities; returns the chosen index.
