@@ -76,12 +76,15 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void on_header(beast::error_code ec) {
-    if (ec) return on_read_error(ec);
-    auto length = parser_->content_length();
-    if (length && *length > shared_.config.max_body_bytes) {
-      return reject_oversized(fmt::format("invalid request: body of {} bytes exceeds the limit of {} bytes", *length,
+    // Beast compares Content-Length with the body limit as soon as the
+    // header is complete, so an oversized request fails here.
+    if (ec == http::error::body_limit) {
+      auto length = parser_->get()[http::field::content_length];
+      return reject_oversized(fmt::format("invalid request: body of {} bytes exceeds the limit of {} bytes",
+                                          std::string_view(length.data(), length.size()),
                                           shared_.config.max_body_bytes));
     }
+    if (ec) return on_read_error(ec);
     http::async_read(stream_, buffer_, *parser_,
                      [self = shared_from_this()](beast::error_code read_ec, size_t) { self->on_body(read_ec); });
   }
