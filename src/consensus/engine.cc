@@ -286,8 +286,7 @@ Effects Engine::on_vote(const Vote& vote) {
   if (!index) return effects;
 
   VoteSet& set = vote_set(vote.round, vote.type);
-  const std::optional<Vote>& stored = set.vote_of(*index);
-  if (stored && *stored == vote) return effects;  // exact duplicate: skip the signature check
+  if (set.contains(vote, *index)) return effects;  // exact duplicate: skip the signature check
   if (!verify_signature(vote.validator, vote_sign_bytes(config_.chain_id, vote), vote.signature)) {
     logger("consensus")->debug("ignoring {}: invalid signature", describe(vote));
     return effects;
@@ -302,7 +301,7 @@ Effects Engine::on_vote(const Vote& vote) {
                                   describe(evidence.vote_a), describe(evidence.vote_b));
         effects.push_back(ReportEvidence{evidence});
       }
-      return effects;
+      break;  // the conflicting vote still counts for its own block id
     case VoteSet::AddResult::kAdded:
       break;
   }

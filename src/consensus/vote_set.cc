@@ -3,17 +3,30 @@
 namespace automata::consensus {
 
 VoteSet::AddResult VoteSet::add(const Vote& vote, size_t validator_index, DuplicateVoteEvidence* evidence) {
-  std::optional<Vote>& slot = votes_[validator_index];
-  if (slot) {
-    if (slot->block_hash == vote.block_hash) return AddResult::kDuplicate;
-    if (evidence != nullptr) *evidence = DuplicateVoteEvidence{*slot, vote};
-    return AddResult::kConflict;
-  }
-  slot = vote;
+  std::vector<Vote>& stored = votes_[validator_index];
   const uint64_t power = validators_->at(validator_index).power;
-  power_by_block_[vote.block_hash] += power;
-  voted_power_ += power;
-  return AddResult::kAdded;
+  for (const Vote& existing : stored) {
+    if (existing.block_hash == vote.block_hash) return AddResult::kDuplicate;
+  }
+  if (stored.empty()) {
+    stored.push_back(vote);
+    power_by_block_[vote.block_hash] += power;
+    voted_power_ += power;
+    return AddResult::kAdded;
+  }
+  if (evidence != nullptr) *evidence = DuplicateVoteEvidence{stored.front(), vote};
+  if (stored.size() < kMaxVotesPerValidator) {
+    stored.push_back(vote);
+    power_by_block_[vote.block_hash] += power;
+  }
+  return AddResult::kConflict;
+}
+
+bool VoteSet::contains(const Vote& vote, size_t validator_index) const {
+  for (const Vote& existing : votes_[validator_index]) {
+    if (existing == vote) return true;
+  }
+  return false;
 }
 
 uint64_t VoteSet::power_for(const BlockId& block_id) const {
@@ -30,9 +43,7 @@ std::optional<BlockId> VoteSet::two_thirds_majority() const {
 
 std::vector<Vote> VoteSet::votes() const {
   std::vector<Vote> out;
-  for (const auto& vote : votes_) {
-    if (vote) out.push_back(*vote);
-  }
+  for (const auto& stored : votes_) out.insert(out.end(), stored.begin(), stored.end());
   return out;
 }
 

@@ -31,7 +31,7 @@ TEST(VoteSet, CountsPowerPerBlock) {
   EXPECT_EQ(*set.two_thirds_majority(), BlockId(block_id("B")));
 }
 
-TEST(VoteSet, ConflictIsEvidenceNotPower) {
+TEST(VoteSet, ConflictCountsOncePerBlock) {
   Validators validators(4);
   VoteSet set(&validators.set, VoteType::kPrecommit);
   const Vote first = validators.vote(0, VoteType::kPrecommit, 1, 0, block_id("B"));
@@ -43,8 +43,11 @@ TEST(VoteSet, ConflictIsEvidenceNotPower) {
   EXPECT_EQ(set.add(second, 0, &evidence), VoteSet::AddResult::kConflict);
   EXPECT_EQ(evidence.vote_a, first);
   EXPECT_EQ(evidence.vote_b, second);
-  EXPECT_EQ(set.power_for(block_id("C")), 0u);
+  EXPECT_EQ(set.add(second, 0, nullptr), VoteSet::AddResult::kDuplicate);
+  EXPECT_EQ(set.power_for(block_id("B")), 1u);
+  EXPECT_EQ(set.power_for(block_id("C")), 1u);
   EXPECT_EQ(set.total_voted_power(), 1u);
+  EXPECT_EQ(set.votes().size(), 2u);
 }
 
 }  // namespace

@@ -10,14 +10,24 @@
 
 namespace automata::consensus {
 
-// Counts at most one vote per validator. A second vote from the same
-// validator with a different block id is not counted; add() returns it as
-// duplicate-vote evidence instead. The set does not check signatures: the
-// caller verifies them before add(). Keeps a pointer to validators, which
-// must outlive the set.
+// Counts each validator at most once per block id, and once in the total.
+// A second vote from the same validator with a different block id makes
+// add() return duplicate-vote evidence, and the vote still counts for its
+// own block id, as in the algorithm, where every signed message counts
+// toward the set of messages for its value. Without that, honest nodes
+// that saw different halves of an equivocation could never agree that a
+// proof of lock exists. The set does not check signatures: the caller
+// verifies them before add(). Keeps a pointer to validators, which must
+// outlive the set.
 class VoteSet {
  public:
   enum class AddResult { kAdded, kDuplicate, kConflict };
+  // Distinct block ids kept per validator. Further conflicting votes are
+  // still reported as conflicts but not stored.
+  // NOTE: a validator that signs more than this many values can hide the
+  // one that completes a proof of lock; CometBFT instead keeps extra votes
+  // only for blocks a peer claims have +2/3.
+  static constexpr size_t kMaxVotesPerValidator = 3;
 
   VoteSet(const ValidatorSet* validators, VoteType type) : validators_(validators), type_(type) {
     votes_.resize(validators->size());
@@ -28,9 +38,9 @@ class VoteSet {
   AddResult add(const Vote& vote, size_t validator_index, DuplicateVoteEvidence* evidence);
 
   VoteType type() const { return type_; }
-  // The stored vote of a validator, if any.
-  const std::optional<Vote>& vote_of(size_t validator_index) const { return votes_[validator_index]; }
-  // Power of all counted votes, whatever their block id.
+  // True when this exact vote (signature included) is stored.
+  bool contains(const Vote& vote, size_t validator_index) const;
+  // Power of the validators that voted, each counted once.
   uint64_t total_voted_power() const { return voted_power_; }
   uint64_t power_for(const BlockId& block_id) const;
   // True when more than 2/3 of the power voted, for any mix of block ids.
@@ -38,13 +48,13 @@ class VoteSet {
   bool has_two_thirds_for(const BlockId& block_id) const { return validators_->is_two_thirds(power_for(block_id)); }
   // The block id (possibly nil) with more than 2/3 of the power, if any.
   std::optional<BlockId> two_thirds_majority() const;
-  // The counted votes in validator order.
+  // The stored votes in validator order, conflicting ones included.
   std::vector<Vote> votes() const;
 
  private:
   const ValidatorSet* validators_;
   VoteType type_;
-  std::vector<std::optional<Vote>> votes_;  // by validator index
+  std::vector<std::vector<Vote>> votes_;  // by validator index, first vote first
   std::map<BlockId, uint64_t> power_by_block_;
   uint64_t voted_power_ = 0;
 };
