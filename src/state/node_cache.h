@@ -48,6 +48,7 @@ class NodeCache {
     if (young_.size() >= generation_limit_) {
       old_ = std::move(young_);
       young_ = Map();
+      young_.reserve(generation_limit_);
     }
     young_.insert_or_assign(id, std::move(node));
   }

@@ -32,6 +32,11 @@ class TreeUpdate {
       : store_(store), version_(version), batch_(batch) {}
 
   // REQUIRES: changes sorted by key_hash with no duplicates.
+  // NOTE: measured at 20-40 us of CPU per changed key for 10,000 changes
+  // over 1,000,000 keys (Release, 2 shared cores), above the 10 us goal.
+  // Each key touches about 7 internal nodes that no other key shares, and
+  // each costs allocations, two batch records and a hash. Storing 4 levels
+  // per node, as Jellyfish does, would cut the node count by about 4.
   Status run(const ChildRef& old_root, std::span<const KeyChange> changes, ChildRef* new_root);
 
   std::vector<std::pair<NodeId, std::shared_ptr<const InternalNode>>>& new_nodes() { return new_nodes_; }
