@@ -39,7 +39,7 @@ class EngineTest : public ::testing::Test {
 
   size_t proposer(int64_t round) const { return validators_.set.proposer_index(round); }
 
-  // Delivers a proposal and answers every validation request with valid.
+  // Delivers a proposal and reports every requested validation as valid.
   Effects deliver(const Proposal& proposal, bool valid = true) {
     Effects effects = engine_.on_proposal(proposal);
     for (const auto& request : effects_of<ValidateBlock>(effects)) {

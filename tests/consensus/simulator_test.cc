@@ -15,7 +15,7 @@ namespace automata::consensus {
 namespace {
 
 // Evidence reports from Byzantine validators log at warn level; keep test
-// output to errors unless AUTOMATA_LOG_LEVEL asks for more.
+// output to errors unless AUTOMATA_LOG_LEVEL sets another level.
 const bool kQuietLogs = [] {
   const char* level = std::getenv("AUTOMATA_LOG_LEVEL");
   return set_log_level(level != nullptr ? level : "error");

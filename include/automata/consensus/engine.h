@@ -3,7 +3,7 @@
 //
 // The engine does no I/O, reads no clock and starts no thread. The caller
 // feeds it events (start a height, a proposal or vote arrived, a timeout
-// fired, a block validity answer, a commit learned from block sync) and
+// fired, a block validation result, a commit learned from block sync). It
 // carries out the effects each call returns, in order: broadcast a message,
 // schedule a timeout, build or validate a block, persist the recovery state,
 // report evidence, apply a decided block. The node and the simulator drive
@@ -48,7 +48,7 @@ struct EngineConfig {
   std::function<Hash32(ByteView)> block_hash;
 };
 
-// What a validator must persist so that a restart keeps its lock: the node
+// The state a validator persists so that a restart keeps its lock. The node
 // stores the latest PersistState effect before it carries out the effects
 // that follow it, and passes the stored value to Engine::recover.
 struct RecoveryState {
@@ -82,7 +82,7 @@ struct RequestBlock {
   uint64_t height = 0;
   int64_t round = 0;
 };
-// Validate a proposed block against the application and answer with
+// Validate a proposed block against the application and pass the result to
 // on_block_validity. The engine asks once per block hash and height.
 struct ValidateBlock {
   uint64_t height = 0;
@@ -144,9 +144,9 @@ class Engine {
   Effects on_vote(const Vote& vote);
   // A timeout scheduled earlier fired. Stale timeouts are ignored.
   Effects on_timeout(uint64_t height, int64_t round, Step step);
-  // The answer to ValidateBlock.
+  // The result of ValidateBlock.
   Effects on_block_validity(uint64_t height, const Hash32& block_hash, bool valid);
-  // The answer to RequestBlock. Ignored when the engine has left that round
+  // The block built for RequestBlock. Ignored when the engine has left that round
   // or the propose step.
   Effects on_block_to_propose(uint64_t height, int64_t round, Bytes block);
   // A commit for the current height learned outside consensus (block sync).

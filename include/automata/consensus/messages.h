@@ -95,7 +95,8 @@ Bytes vote_sign_bytes(std::string_view chain_id, VoteType type, uint64_t height,
 // SHA-256 of the sign bytes: the message that is signed.
 Hash32 signing_digest(ByteView sign_bytes);
 
-// Check a signature over SHA-256 of sign_bytes. Never throws.
+// Checks a BIP-340 signature over SHA-256 of sign_bytes. Returns false for
+// an invalid key or signature.
 bool verify_signature(const crypto::PublicKey& key, ByteView sign_bytes,
                       const crypto::Signature& signature);
 

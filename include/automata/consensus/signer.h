@@ -46,8 +46,8 @@ class Signer {
                       crypto::Signature* signature) = 0;
 };
 
-// Where a KeySigner keeps its LastSignState. save() must be durable (for
-// a file: written and fsynced) before it returns ok.
+// Durable storage for a KeySigner's LastSignState. save() must be durable
+// (for a file: written and fsynced) before it returns ok.
 class SignStateStore {
  public:
   virtual ~SignStateStore() = default;

@@ -29,7 +29,7 @@ struct SimCrash {
 struct SimConfig {
   uint64_t seed = 1;
   size_t validators = 4;
-  // The last `byzantine` validators misbehave as byzantine_mode says.
+  // The last `byzantine` validators misbehave in the way byzantine_mode sets.
   size_t byzantine = 0;
   ByzantineMode byzantine_mode = ByzantineMode::kEquivocate;
   // Every honest validator must decide heights 1..target_height.
@@ -50,9 +50,9 @@ struct SimConfig {
   // Every honest validator must reach target_height within this much
   // virtual time after heal_ms and the last restart.
   uint64_t liveness_bound_ms = 120'000;
-  // How often each validator resends what it holds for its height and asks
-  // peers for commits it lacks, which stands in for P2P gossip and block
-  // sync.
+  // How often each validator resends the messages it has for its height
+  // and requests commits it lacks from peers, in place of P2P gossip and
+  // block sync.
   uint64_t gossip_interval_ms = 400;
   TimeoutConfig timeouts{300, 100, 150, 50, 150, 50};
 };
@@ -68,12 +68,12 @@ struct SimResult {
   std::vector<uint64_t> decided_heights;
 };
 
-// Runs one simulation to the target height or the liveness bound and
-// checks agreement (no two honest validators decide different blocks at a
-// height), validity (a decided block was proposed and its commit verifies),
-// that no honest validator signs two different votes or proposals for one
-// (height, round, step), that evidence names only Byzantine validators, and
-// liveness.
+// Runs one simulation to the target height or the liveness bound. It checks
+// agreement: no two honest validators decide different blocks at a height.
+// It checks validity: a decided block was proposed and its commit verifies.
+// It also checks that no honest validator signs two different votes or
+// proposals for one (height, round, step), that evidence names only
+// Byzantine validators, and liveness.
 SimResult run_simulation(const SimConfig& config);
 
 }  // namespace automata::consensus

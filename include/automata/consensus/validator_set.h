@@ -27,8 +27,8 @@ struct ValidatorInfo {
 // is on 64-bit integers.
 class ValidatorSet {
  public:
-  // Largest total voting power accepted, so that priorities and 3 * power
-  // never overflow int64.
+  // Largest total voting power accepted. It keeps 3 * power within uint64
+  // and each priority within a few multiples of it, far from the int64 limit.
   static constexpr uint64_t kMaxTotalPower = uint64_t{1} << 60;
 
   // Returns invalid_argument for an empty list, a zero power, a duplicate
