@@ -150,7 +150,7 @@ TEST(Genesis, AcceptsCommentsAndDefaultsParams) {
     // the chain id
     "chain_id": "c-1", "genesis_time_ms": 1,
     "validators": [{"pubkey": ")" + pubkey + R"(", "power": 1, "name": "a"}],
-    /* nobody is funded */
+    /* no funded accounts */
     "accounts": []
   })";
   execution::Genesis genesis;
@@ -211,6 +211,24 @@ TEST(Genesis, LoadRunsValidation) {
   EXPECT_EQ(status.kind(), Status::Kind::kInvalidArgument);
   EXPECT_TRUE(contains(status.message(), path)) << status.message();
   EXPECT_TRUE(contains(status.message(), "Bad Chain")) << status.message();
+}
+
+}  // namespace
+}  // namespace automata::node
+
+namespace automata::node {
+namespace {
+
+// The commented examples in config/ must stay loadable.
+TEST(ExampleFiles, ConfigAndGenesisLoad) {
+  std::string config_dir = std::string(AUTOMATA_TESTDATA_DIR) + "/../../config";
+  NodeConfig config;
+  Status status = load_config(config_dir + "/config.toml", &config);
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  execution::Genesis genesis;
+  status = load_genesis(config_dir + "/genesis.json", &genesis);
+  EXPECT_TRUE(status.is_ok()) << status.to_string();
+  EXPECT_EQ(genesis.chain_id, "automata-local");
 }
 
 }  // namespace

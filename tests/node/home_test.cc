@@ -156,7 +156,7 @@ TEST(Node, BadRpcOverrideIsRejected) {
   EXPECT_NE(status.message().find("nowhere"), std::string::npos) << status.message();
 }
 
-TEST(Dev, FirstRunFundsKeyringKeyAndLaterRunsReuse) {
+TEST(DevHome, CreatesThenReuses) {
   testing::TempDir dir;
   DevOptions options;
   options.home = (dir.path() / "dev").string();
