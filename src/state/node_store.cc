@@ -4,6 +4,12 @@
 
 namespace automata::state {
 
+Hash32 node_hash(const InternalNode& node) {
+  NodeHashes hashes;
+  hashes.compute(node.slots());
+  return hashes.root().hash;
+}
+
 Status NodeStore::load_internal(const ChildRef& ref, int depth, const Hash32& key_hash,
                                 std::shared_ptr<const InternalNode>* node) {
   NodeId id{ref.version, static_cast<uint16_t>(depth), hash_prefix(key_hash, depth)};
@@ -11,7 +17,8 @@ Status NodeStore::load_internal(const ChildRef& ref, int depth, const Hash32& ke
     *node = std::move(cached);
     return Status::ok();
   }
-  Bytes key = encode_node_key(id);
+  uint8_t key_buffer[kMaxNodeKeySize];
+  ByteView key(key_buffer, encode_node_key(id, key_buffer));
   Bytes value;
   Status s = db_->get(storage::Column::kStateNodes, key, &value);
   if (!s.is_ok()) {
@@ -23,7 +30,7 @@ Status NodeStore::load_internal(const ChildRef& ref, int depth, const Hash32& ke
   auto decoded = std::make_shared<InternalNode>();
   s = decode_internal(value, decoded.get());
   if (!s.is_ok()) return Status::corruption("state node " + to_hex(key) + ": " + s.message());
-  if (internal_hash(decoded->left.hash, decoded->right.hash) != ref.hash) {
+  if (node_hash(*decoded) != ref.hash) {
     return Status::corruption("state node " + to_hex(key) + " does not match the hash its parent records");
   }
   cache_.insert(id, decoded);

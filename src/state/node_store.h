@@ -12,6 +12,9 @@ class Database;
 
 namespace automata::state {
 
+// The hash of the binary subtree that node stores (its 4 levels combined).
+Hash32 node_hash(const InternalNode& node);
+
 // Thread-safe, because NodeCache and Database are.
 class NodeStore {
  public:

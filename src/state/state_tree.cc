@@ -48,6 +48,17 @@ class StateTreeImpl final : public StateTree {
     s = read_u64(db, oldest_version_key(), &oldest);
     if (!s.is_ok()) return s;
 
+    if (latest) {
+      Bytes format;
+      s = db->get(Column::kStateMeta, node_format_key(), &format);
+      if (!s.is_ok() && !s.is_not_found()) return s;
+      uint8_t found = format.size() == 1 ? format[0] : 1;
+      if (found != kNodeFormat) {
+        return Status::corruption("state nodes use layout " + std::to_string(found) + " but this build reads layout " +
+                                  std::to_string(kNodeFormat) + "; rebuild the database by syncing again");
+      }
+    }
+
     std::lock_guard<std::mutex> lock(mutex_);
     oldest_ = oldest.value_or(0);
     if (!latest) return Status::ok();  // a new database: empty tree at version 0
@@ -147,6 +158,8 @@ class StateTreeImpl final : public StateTree {
     append_child_ref(root, &root_record);
     batch.put(Column::kStateMeta, root_key(new_version), root_record);
     batch.put(Column::kStateMeta, latest_version_key(), encode_u64(new_version));
+    const uint8_t format = kNodeFormat;
+    batch.put(Column::kStateMeta, node_format_key(), ByteView(&format, 1));
 
     pending_ = Pending{new_version, root, std::move(update.new_nodes())};
     *new_root = root.hash;
@@ -280,10 +293,25 @@ class StateTreeImpl final : public StateTree {
       std::shared_ptr<const InternalNode> node;
       s = store_.load_internal(ref, depth, key_hash, &node);
       if (!s.is_ok()) return s;
-      bool right = hash_bit(key_hash, depth) == 1;
-      if (siblings != nullptr) siblings->push_back(right ? node->left.hash : node->right.hash);
-      ref = right ? node->right : node->left;
-      ++depth;
+      if (siblings == nullptr) {
+        // A read needs no hashes: the key can only be in its own slot.
+        ref = node->child(hash_slot(key_hash, depth));
+        depth += kNodeLevels;
+        continue;
+      }
+      // A proof needs the binary siblings, so rebuild the node's 4 levels
+      // and walk them until the path leaves the node or ends inside it.
+      NodeHashes hashes;
+      hashes.compute(node->slots());
+      size_t index = 1;
+      for (int level = 0; level < kNodeLevels; ++level) {
+        size_t bit = static_cast<size_t>(hash_bit(key_hash, depth + level));
+        siblings->push_back(hashes.entries[2 * index + (1 - bit)].hash);
+        index = 2 * index + bit;
+        if (!hashes.entries[index].is_internal()) break;
+      }
+      ref = hashes.entries[index];
+      depth += kNodeLevels;
     }
     if (ref.empty()) return Status::ok();
 

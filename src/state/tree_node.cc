@@ -3,6 +3,7 @@
 #include "automata/crypto/sha256.h"
 #include "automata/storage/database.h"
 
+#include <bit>
 #include <cstring>
 
 namespace automata::state {
@@ -58,15 +59,19 @@ size_t NodeIdHasher::operator()(const NodeId& id) const {
   return static_cast<size_t>(h);
 }
 
-Bytes encode_node_key(const NodeId& id) {
-  Bytes out;
+size_t encode_node_key(const NodeId& id, uint8_t* out) {
   size_t n = path_bytes(id.depth);
-  out.reserve(10 + n);
-  append_u64(&out, id.version);
-  out.push_back(static_cast<uint8_t>(id.depth >> 8));
-  out.push_back(static_cast<uint8_t>(id.depth & 0xff));
-  out.insert(out.end(), id.path.begin(), id.path.begin() + static_cast<std::ptrdiff_t>(n));
-  return out;
+  for (int i = 0; i < 8; ++i) out[i] = static_cast<uint8_t>(id.version >> (56 - 8 * i));
+  out[8] = static_cast<uint8_t>(id.depth >> 8);
+  out[9] = static_cast<uint8_t>(id.depth & 0xff);
+  std::memcpy(out + 10, id.path.data(), n);
+  return 10 + n;
+}
+
+Bytes encode_node_key(const NodeId& id) {
+  uint8_t buffer[kMaxNodeKeySize];
+  size_t n = encode_node_key(id, buffer);
+  return Bytes(buffer, buffer + n);
 }
 
 std::optional<NodeId> decode_node_key(ByteView key) {
@@ -108,24 +113,77 @@ std::optional<ChildRef> read_child_ref(ByteView bytes, size_t* offset) {
   return ref;
 }
 
+ChildRef InternalNode::child(int slot) const {
+  auto bit = static_cast<uint16_t>(1u << slot);
+  if ((slot_mask & bit) == 0) return ChildRef{};
+  auto below = static_cast<uint16_t>(slot_mask & (bit - 1));
+  return children[static_cast<size_t>(std::popcount(below))];
+}
+
+std::array<ChildRef, kNodeSlots> InternalNode::slots() const {
+  std::array<ChildRef, kNodeSlots> out{};
+  size_t next = 0;
+  for (size_t slot = 0; slot < out.size(); ++slot) {
+    if ((slot_mask >> slot) & 1) out[slot] = children[next++];
+  }
+  return out;
+}
+
+ChildRef combine(const ChildRef& left, const ChildRef& right) {
+  if (left.empty() && (right.empty() || right.is_leaf())) return right;
+  if (right.empty() && left.is_leaf()) return left;
+  ChildRef out;
+  out.kind = ChildRef::Kind::kInternal;
+  out.hash = internal_hash(left.hash, right.hash);
+  return out;
+}
+
+void NodeHashes::compute(const std::array<ChildRef, kNodeSlots>& slots) {
+  for (size_t i = 0; i < slots.size(); ++i) entries[kNodeSlots + i] = slots[i];
+  for (size_t i = kNodeSlots; i-- > 1;) entries[i] = combine(entries[2 * i], entries[2 * i + 1]);
+}
+
+void encode_internal(const InternalNode& node, Bytes* out) {
+  out->push_back(static_cast<uint8_t>(node.slot_mask >> 8));
+  out->push_back(static_cast<uint8_t>(node.slot_mask & 0xff));
+  for (const ChildRef& child : node.children) append_child_ref(child, out);
+}
+
 Bytes encode_internal(const InternalNode& node) {
   Bytes out;
-  out.reserve(2 * 73);
-  append_child_ref(node.left, &out);
-  append_child_ref(node.right, &out);
+  out.reserve(2 + node.children.size() * 73);
+  encode_internal(node, &out);
   return out;
 }
 
 Status decode_internal(ByteView bytes, InternalNode* node) {
-  size_t offset = 0;
-  std::optional<ChildRef> left = read_child_ref(bytes, &offset);
-  std::optional<ChildRef> right = left ? read_child_ref(bytes, &offset) : std::nullopt;
-  if (!left || !right || offset != bytes.size()) {
+  if (bytes.size() < 2) {
     return Status::corruption("internal state node of " + std::to_string(bytes.size()) +
-                              " bytes does not hold two child references");
+                              " bytes is shorter than its 2-byte slot mask");
   }
-  node->left = *left;
-  node->right = *right;
+  node->slot_mask = static_cast<uint16_t>((bytes[0] << 8) | bytes[1]);
+  size_t count = static_cast<size_t>(std::popcount(node->slot_mask));
+  node->children.clear();
+  node->children.reserve(count);
+  size_t offset = 2;
+  for (size_t i = 0; i < count; ++i) {
+    std::optional<ChildRef> child = read_child_ref(bytes, &offset);
+    if (!child || child->empty()) {
+      return Status::corruption("internal state node of " + std::to_string(bytes.size()) + " bytes has a malformed child " +
+                                std::to_string(i) + " of " + std::to_string(count));
+    }
+    node->children.push_back(*child);
+  }
+  if (offset != bytes.size()) {
+    return Status::corruption("internal state node of " + std::to_string(bytes.size()) + " bytes has " +
+                              std::to_string(bytes.size() - offset) + " trailing bytes after its " +
+                              std::to_string(count) + " children");
+  }
+  // A node holds at least two leaves, so a lone child must be internal.
+  if (count == 0 || (count == 1 && !node->children[0].is_internal())) {
+    return Status::corruption("internal state node of " + std::to_string(bytes.size()) + " bytes has " +
+                              std::to_string(count) + " children but holds fewer than 2 leaves");
+  }
   return Status::ok();
 }
 
@@ -161,5 +219,7 @@ Bytes stale_key(uint64_t stale_since, const NodeId& id) {
   append(&out, encode_node_key(id));
   return out;
 }
+
+Bytes node_format_key() { return to_bytes("node_format"); }
 
 }  // namespace automata::state

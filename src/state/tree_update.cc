@@ -8,17 +8,27 @@
 namespace automata::state {
 namespace {
 
-// Index of the first change whose key hash has bit depth set. Changes are
-// sorted, so those with the bit clear come first.
-size_t split_point(std::span<const KeyChange> changes, int depth) {
-  auto it = std::partition_point(changes.begin(), changes.end(),
-                                 [depth](const KeyChange& c) { return hash_bit(c.key_hash, depth) == 0; });
-  return static_cast<size_t>(it - changes.begin());
+// Calls visit(slot, group) for each run of changes that share the slot at
+// depth. Changes are sorted and share the bits above depth, so the slots
+// rise along the span.
+template <typename Visit>
+void for_each_slot(std::span<const KeyChange> changes, int depth, Visit&& visit) {
+  size_t begin = 0;
+  while (begin < changes.size()) {
+    int slot = hash_slot(changes[begin].key_hash, depth);
+    size_t end = begin + 1;
+    while (end < changes.size() && hash_slot(changes[end].key_hash, depth) == slot) ++end;
+    visit(slot, changes.subspan(begin, end - begin));
+    begin = end;
+  }
 }
 
 }  // namespace
 
 Status TreeUpdate::run(const ChildRef& old_root, std::span<const KeyChange> changes, ChildRef* new_root) {
+  // About one new node per 16 changes near the top plus one or two per
+  // change below, as a starting size.
+  new_nodes_.reserve(changes.size() * 2 + 16);
   ChildRef root = update(old_root, 0, changes);
   if (!error_.is_ok()) return error_;
   *new_root = root;
@@ -48,13 +58,19 @@ ChildRef TreeUpdate::update(const ChildRef& ref, int depth, std::span<const KeyC
     error_ = s;
     return ref;
   }
-  size_t mid = split_point(changes, depth);
-  ChildRef left = update(node->left, depth + 1, changes.first(mid));
-  ChildRef right = update(node->right, depth + 1, changes.subspan(mid));
-  if (left == node->left && right == node->right) return ref;
+  std::array<ChildRef, kNodeSlots> slots = node->slots();
+  bool changed = false;
+  for_each_slot(changes, depth, [&](int slot, std::span<const KeyChange> group) {
+    ChildRef& child = slots[static_cast<size_t>(slot)];
+    ChildRef updated = update(child, depth + kNodeLevels, group);
+    if (updated == child) return;
+    child = updated;
+    changed = true;
+  });
+  if (!changed || !error_.is_ok()) return ref;
 
   mark_stale(NodeId{ref.version, static_cast<uint16_t>(depth), hash_prefix(changes.front().key_hash, depth)});
-  return make_internal(depth, changes.front().key_hash, left, right);
+  return make_node(depth, changes.front().key_hash, slots);
 }
 
 ChildRef TreeUpdate::build(int depth, std::span<const KeyChange> changes, const std::optional<ChildRef>& existing) {
@@ -70,32 +86,47 @@ ChildRef TreeUpdate::build(int depth, std::span<const KeyChange> changes, const 
   if (entries == 0) return ChildRef{};
   if (entries == 1) return existing ? *existing : write_leaf(*single);
 
-  // Two distinct 256-bit hashes differ at some bit below 256, so the
-  // recursion ends before depth reaches 256.
-  size_t mid = split_point(changes, depth);
-  std::optional<ChildRef> existing_left;
-  std::optional<ChildRef> existing_right;
-  if (existing) (hash_bit(existing->key_hash, depth) == 0 ? existing_left : existing_right) = existing;
-  ChildRef left = build(depth + 1, changes.first(mid), existing_left);
-  ChildRef right = build(depth + 1, changes.subspan(mid), existing_right);
-  const Hash32& path_key = existing ? existing->key_hash : single->key_hash;
-  return make_internal(depth, path_key, left, right);
+  // Two distinct 256-bit hashes differ at some bit below 256, so with two
+  // or more entries depth stays below 256.
+  std::array<ChildRef, kNodeSlots> slots{};
+  int existing_slot = -1;
+  if (existing) {
+    existing_slot = hash_slot(existing->key_hash, depth);
+    slots[static_cast<size_t>(existing_slot)] = *existing;
+  }
+  for_each_slot(changes, depth, [&](int slot, std::span<const KeyChange> group) {
+    std::optional<ChildRef> existing_here = slot == existing_slot ? existing : std::nullopt;
+    slots[static_cast<size_t>(slot)] = build(depth + kNodeLevels, group, existing_here);
+  });
+  return make_node(depth, single->key_hash, slots);
 }
 
-ChildRef TreeUpdate::make_internal(int depth, const Hash32& path_key, const ChildRef& left, const ChildRef& right) {
-  // A subtree holding a single leaf is that leaf, one level up.
-  if (left.empty() && right.empty()) return ChildRef{};
-  if (left.empty() && right.is_leaf()) return right;
-  if (right.empty() && left.is_leaf()) return left;
+ChildRef TreeUpdate::make_node(int depth, const Hash32& path_key, const std::array<ChildRef, kNodeSlots>& slots) {
+  NodeHashes hashes;
+  hashes.compute(slots);
+  // An empty subtree or a single leaf is stored as its parent's reference.
+  if (!hashes.root().is_internal()) return hashes.root();
 
-  auto node = std::make_shared<InternalNode>(InternalNode{left, right});
+  auto node = std::make_shared<InternalNode>();
+  node->children.reserve(kNodeSlots);
+  for (size_t slot = 0; slot < slots.size(); ++slot) {
+    if (slots[slot].empty()) continue;
+    node->slot_mask = static_cast<uint16_t>(node->slot_mask | (1u << slot));
+    node->children.push_back(slots[slot]);
+  }
+  node->children.shrink_to_fit();
+
   NodeId id{version_, static_cast<uint16_t>(depth), hash_prefix(path_key, depth)};
-  batch_->put(storage::Column::kStateNodes, encode_node_key(id), encode_internal(*node));
+  uint8_t key[kMaxNodeKeySize];
+  size_t key_size = encode_node_key(id, key);
+  value_buffer_.clear();
+  encode_internal(*node, &value_buffer_);
+  batch_->put(storage::Column::kStateNodes, ByteView(key, key_size), value_buffer_);
 
   ChildRef ref;
   ref.kind = ChildRef::Kind::kInternal;
   ref.version = version_;
-  ref.hash = internal_hash(left.hash, right.hash);
+  ref.hash = hashes.root().hash;
   new_nodes_.emplace_back(id, std::move(node));
   return ref;
 }
@@ -103,7 +134,11 @@ ChildRef TreeUpdate::make_internal(int depth, const Hash32& path_key, const Chil
 ChildRef TreeUpdate::write_leaf(const KeyChange& change) {
   Hash32 value_hash = crypto::sha256(*change.value);
   NodeId id{version_, kLeafDepth, change.key_hash};
-  batch_->put(storage::Column::kStateNodes, encode_node_key(id), encode_leaf(value_hash, *change.value));
+  uint8_t key[kMaxNodeKeySize];
+  size_t key_size = encode_node_key(id, key);
+  value_buffer_.assign(value_hash.begin(), value_hash.end());
+  value_buffer_.insert(value_buffer_.end(), change.value->begin(), change.value->end());
+  batch_->put(storage::Column::kStateNodes, ByteView(key, key_size), value_buffer_);
 
   ChildRef ref;
   ref.kind = ChildRef::Kind::kLeaf;
@@ -114,7 +149,12 @@ ChildRef TreeUpdate::write_leaf(const KeyChange& change) {
 }
 
 void TreeUpdate::mark_stale(const NodeId& id) {
-  batch_->put(storage::Column::kStateMeta, stale_key(version_, id), {});
+  // kStalePrefix, the replacing version, then the node key.
+  uint8_t key[1 + 8 + kMaxNodeKeySize];
+  key[0] = kStalePrefix;
+  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<uint8_t>(version_ >> (56 - 8 * i));
+  size_t key_size = 9 + encode_node_key(id, key + 9);
+  batch_->put(storage::Column::kStateMeta, ByteView(key, key_size), {});
   ++stale_count_;
 }
 

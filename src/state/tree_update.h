@@ -22,32 +22,32 @@ struct KeyChange {
   const Bytes* value = nullptr;
 };
 
-// Rewrites the paths of the changed keys in one recursive pass, so each
-// touched internal node is read once and hashed once. New nodes and stale
-// index records go into batch; new internal nodes are also kept in
-// new_nodes so the caller can cache them once the batch is committed.
+// Rewrites the paths of the changed keys in one recursive pass over the
+// 16-slot internal nodes, so each touched node is read once and rehashed
+// once. New nodes and stale index records go into batch; new internal nodes
+// are also kept in new_nodes so the caller can cache them once the batch is
+// committed.
 class TreeUpdate {
  public:
   TreeUpdate(NodeStore* store, uint64_t version, storage::WriteBatch* batch)
       : store_(store), version_(version), batch_(batch) {}
 
   // REQUIRES: changes sorted by key_hash with no duplicates.
-  // NOTE: measured at 20-40 us of CPU per changed key for 10,000 changes
-  // over 1,000,000 keys (Release, 2 shared cores), above the 10 us goal.
-  // Each key touches about 7 internal nodes that no other key shares, and
-  // each costs allocations, two batch records and a hash. Storing 4 levels
-  // per node, as Jellyfish does, would cut the node count by about 4.
   Status run(const ChildRef& old_root, std::span<const KeyChange> changes, ChildRef* new_root);
 
   std::vector<std::pair<NodeId, std::shared_ptr<const InternalNode>>>& new_nodes() { return new_nodes_; }
   size_t stale_count() const { return stale_count_; }
 
  private:
+  // depth is a multiple of 4: the depth of the node that ref points at, or
+  // of the slot that holds ref.
   ChildRef update(const ChildRef& ref, int depth, std::span<const KeyChange> changes);
   // Builds the subtree holding the inserts among changes plus, if present,
   // one existing leaf that no change touches.
   ChildRef build(int depth, std::span<const KeyChange> changes, const std::optional<ChildRef>& existing);
-  ChildRef make_internal(int depth, const Hash32& path_key, const ChildRef& left, const ChildRef& right);
+  // Stores the node at depth on path_key's path with the given slots, unless
+  // they hold at most one leaf, which then stands for the whole subtree.
+  ChildRef make_node(int depth, const Hash32& path_key, const std::array<ChildRef, kNodeSlots>& slots);
   ChildRef write_leaf(const KeyChange& change);
   void mark_stale(const NodeId& id);
 
@@ -57,6 +57,7 @@ class TreeUpdate {
   Status error_;  // first failure; once set, the result is discarded
   std::vector<std::pair<NodeId, std::shared_ptr<const InternalNode>>> new_nodes_;
   size_t stale_count_ = 0;
+  Bytes value_buffer_;  // encoding scratch, reused so most puts allocate nothing
 };
 
 }  // namespace automata::state

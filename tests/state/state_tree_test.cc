@@ -325,5 +325,97 @@ TEST_F(StateTreeTest, ApplyCanBeRetriedBeforeCommit) {
   EXPECT_FALSE(value.has_value());
 }
 
+// Two keys whose hashes share their first bits, found by search. Every
+// stored node above the bit where they differ then has a single child.
+std::pair<Bytes, Bytes> keys_sharing_prefix(int bits) {
+  std::map<uint32_t, int> seen;
+  for (int i = 0;; ++i) {
+    Hash32 hash = crypto::sha256(key_bytes(i));
+    uint32_t top = (uint32_t{hash[0]} << 24) | (uint32_t{hash[1]} << 16) | (uint32_t{hash[2]} << 8) | hash[3];
+    uint32_t prefix = top >> (32 - bits);
+    auto [it, inserted] = seen.emplace(prefix, i);
+    if (!inserted) return {key_bytes(it->second), key_bytes(i)};
+  }
+}
+
+TEST_F(StateTreeTest, SingleChildNodesReadAfterReopen) {
+  auto [first, second] = keys_sharing_prefix(18);
+  Contents contents{{first, to_bytes("one")}, {second, to_bytes("two")}};
+  open(0);
+  ChangeSet changes(contents.begin(), contents.end());
+  ASSERT_EQ(commit(0, changes), reference_root(contents));
+
+  // A fresh tree has an empty node cache, so every node comes from disk.
+  StateTree* tree = open(0);
+  for (const auto& [key, value] : contents) {
+    std::optional<Bytes> read;
+    Status s = tree->get_at(1, key, &read);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    EXPECT_EQ(read, value);
+
+    StateProof proof;
+    s = tree->prove(1, key, &proof, &read);
+    ASSERT_TRUE(s.is_ok()) << s.to_string();
+    EXPECT_EQ(read, value);
+    EXPECT_GE(proof.siblings.size(), 18u);
+    EXPECT_TRUE(verify_state_proof(reference_root(contents), key, value, proof));
+  }
+
+  contents[first] = to_bytes("changed");
+  ASSERT_EQ(commit(0, ChangeSet{{first, to_bytes("changed")}}), reference_root(contents));
+
+  // Deleting one key collapses the whole path into the other key's leaf.
+  tree = open(0);
+  contents.erase(second);
+  ASSERT_EQ(commit(0, ChangeSet{{second, std::nullopt}}), reference_root(contents));
+}
+
+TEST_F(StateTreeTest, ManyKeysMatchModelAcrossReopens) {
+  std::mt19937_64 rng(11);
+  constexpr int kKeySpace = 5000;
+  Contents contents;
+  open(0);
+  for (int version = 1; version <= 8; ++version) {
+    ChangeSet changes;
+    for (int i = 0; i < 1500; ++i) {
+      Bytes key = key_bytes(static_cast<int>(rng() % kKeySpace));
+      // Late versions mostly delete, so nodes shrink and collapse.
+      if (rng() % 8 < static_cast<uint64_t>(version)) {
+        changes[key] = std::nullopt;
+      } else {
+        changes[key] = to_bytes("v" + std::to_string(rng()));
+      }
+    }
+    apply_to(&contents, changes);
+    ASSERT_EQ(commit(0, changes), reference_root(contents)) << "version " << version;
+
+    StateTree* tree = open(0);
+    Hash32 root = reference_root(contents);
+    for (int k = 0; k < kKeySpace; k += 37) {
+      Bytes key = key_bytes(k);
+      std::optional<Bytes> read;
+      StateProof proof;
+      Status s = tree->prove(static_cast<uint64_t>(version), key, &proof, &read);
+      ASSERT_TRUE(s.is_ok()) << s.to_string();
+      ASSERT_EQ(read, lookup(contents, key)) << "key " << k << " at version " << version;
+      ASSERT_TRUE(verify_state_proof(root, key, read, proof)) << "key " << k << " at version " << version;
+    }
+  }
+}
+
+TEST_F(StateTreeTest, OpenRejectsOlderNodeLayout) {
+  open(0);
+  commit(0, ChangeSet{{key_bytes(1), to_bytes("v")}});
+  storage::WriteBatch batch;
+  batch.erase(storage::Column::kStateMeta, to_bytes("node_format"));
+  ASSERT_TRUE(db(0)->write(batch, false).is_ok());
+
+  std::unique_ptr<StateTree> reopened;
+  Status s = StateTree::open(db(0), 100, &reopened);
+  EXPECT_FALSE(s.is_ok());
+  EXPECT_NE(s.to_string().find("corruption"), std::string::npos) << s.to_string();
+  EXPECT_NE(s.message().find("layout 1"), std::string::npos) << s.message();
+}
+
 }  // namespace
 }  // namespace automata::state
