@@ -78,8 +78,8 @@ struct NodeIdHasher {
 };
 
 // A stored internal node: the non-empty child slots, in slot order. Each
-// child sits 4 binary levels below the node, except that a leaf may be
-// placed higher (see state_tree.h); its slot is still its key's slot.
+// child sits 4 binary levels below the node. A leaf may be placed higher
+// (see state_tree.h), but it still sits in its key's slot.
 struct InternalNode {
   uint16_t slot_mask = 0;          // bit i set when slot i is non-empty
   std::vector<ChildRef> children;  // one per set bit, in slot order

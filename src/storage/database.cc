@@ -67,6 +67,13 @@ rocksdb::ColumnFamilyOptions column_options(Column column, const std::shared_ptr
   options.compression =
       column == Column::kStateNodes ? rocksdb::kNoCompression : rocksdb::kLZ4Compression;
   options.level_compaction_dynamic_level_bytes = true;
+  // Every block rewrites thousands of state nodes, values and stale index
+  // records. Bigger memtables, and more of them, mean fewer flushes, and a
+  // block's write does not wait for a flush unless 3 memtables are full.
+  if (column == Column::kStateNodes || column == Column::kStateValues || column == Column::kStateMeta) {
+    options.write_buffer_size = size_t{128} << 20;
+    options.max_write_buffer_number = 4;
+  }
   return options;
 }
 
