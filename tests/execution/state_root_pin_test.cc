@@ -1,7 +1,7 @@
 // Pins the state root, results root and per-tx results of two small
 // blocks built from fixed keys. The expected values were printed by the
 // executor as it was before the performance work on the block path
-// (commit aa5e023), so any change to execution output fails here.
+// (commit bc11aff), so any change to execution output fails here.
 #include "test_chain.h"
 
 #include "automata/crypto/merkle.h"
@@ -106,7 +106,7 @@ struct ExpectedResult {
 
 // Block 1: plain, multi-denom, multi-send and self transfers, a transfer
 // that empties a denom, a failed op that still pays its fee, an op out of
-// gas, a second tx from one sender, and three candidates prepare drops
+// gas and a second tx from one sender. Prepare drops three more candidates
 // (nonce too high, bad signature, duplicate nonce).
 std::vector<Bytes> block_one_candidates(const PinnedChain& pin) {
   const Address stranger = fixed_address(0x51);
