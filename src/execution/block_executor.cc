@@ -8,51 +8,121 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
+#include <memory>
 #include <thread>
 
 namespace automata::execution {
 
 namespace {
 
+// Txs per unit of check work. Large enough that claiming and signalling a
+// chunk costs little next to the tens of microseconds of signature check
+// per tx, small enough that apply can start soon after the block does.
+constexpr size_t kCheckChunk = 32;
+
 // Decodes, checks and (unless check_tx already did) verifies the signature
-// of every tx. Tx i is handled by worker i % workers, so each worker's
-// share is spread over the block.
-void check_all(const ExecutorConfig& config, const std::vector<ByteView>& txs, std::vector<DecodedTx>* decoded,
-               std::vector<StageResult>* checks) {
-  unsigned workers = std::max(1u, std::min<unsigned>(config.verify_threads, static_cast<unsigned>(txs.size())));
-  auto work = [&](unsigned worker) {
-    for (size_t i = worker; i < txs.size(); i += workers) {
-      DecodedTx& tx = (*decoded)[i];
-      StageResult& result = (*checks)[i];
-      result = check_tx_shape(txs[i], config.chain_id, *config.params, &tx);
-      if (!result.ok()) continue;
-      if (config.verified != nullptr && config.verified->contains(tx.hash, tx.signature)) continue;
-      result = check_tx_signature(tx);
+// of every tx, in chunks claimed in block order, while the applying thread
+// consumes the results in order. Helper threads start once per block and
+// never wait on each other. The applying thread checks chunks itself when
+// the tx it needs is not ready, so both cores stay busy until apply can
+// proceed. check_tx_shape and check_tx_signature are pure, so the results
+// do not depend on which thread checked a tx.
+class CheckPipeline {
+ public:
+  CheckPipeline(const ExecutorConfig& config, const std::vector<ByteView>& txs)
+      : config_(config),
+        txs_(txs),
+        decoded_(txs.size()),
+        checks_(txs.size()),
+        chunk_count_((txs.size() + kCheckChunk - 1) / kCheckChunk),
+        chunk_done_(std::make_unique<std::atomic<bool>[]>(chunk_count_)) {
+    unsigned threads = std::max(1u, config.verify_threads);
+    size_t helpers = std::min<size_t>(threads - 1, chunk_count_ > 0 ? chunk_count_ - 1 : 0);
+    helpers_.reserve(helpers);
+    for (size_t h = 0; h < helpers; ++h) {
+      helpers_.emplace_back([this] {
+        while (check_next_chunk()) {
+        }
+      });
     }
-  };
-  std::vector<std::thread> threads;
-  threads.reserve(workers - 1);
-  for (unsigned w = 1; w < workers; ++w) threads.emplace_back(work, w);
-  work(0);
-  for (std::thread& thread : threads) thread.join();
-}
+  }
+
+  CheckPipeline(const CheckPipeline&) = delete;
+  CheckPipeline& operator=(const CheckPipeline&) = delete;
+
+  // Stops handing out chunks and joins the helpers.
+  ~CheckPipeline() {
+    stop();
+    for (std::thread& thread : helpers_) thread.join();
+  }
+
+  // Blocks until tx i is checked, checking unclaimed chunks meanwhile.
+  void wait_for(size_t i) {
+    std::atomic<bool>& done = chunk_done_[i / kCheckChunk];
+    while (!done.load(std::memory_order_acquire)) {
+      if (!check_next_chunk()) done.wait(false, std::memory_order_acquire);
+    }
+  }
+
+  // Stops handing out chunks, so unclaimed ones stay unchecked. Call it
+  // once no more txs are needed.
+  void stop() { next_chunk_.store(chunk_count_, std::memory_order_relaxed); }
+
+  const DecodedTx& decoded(size_t i) const { return decoded_[i]; }
+  const StageResult& check(size_t i) const { return checks_[i]; }
+
+ private:
+  // Claims the next chunk and checks it. Returns false when none is left.
+  bool check_next_chunk() {
+    size_t chunk = next_chunk_.fetch_add(1, std::memory_order_relaxed);
+    if (chunk >= chunk_count_) return false;
+    size_t end = std::min(txs_.size(), (chunk + 1) * kCheckChunk);
+    for (size_t i = chunk * kCheckChunk; i < end; ++i) check_one(i);
+    chunk_done_[chunk].store(true, std::memory_order_release);
+    chunk_done_[chunk].notify_all();
+    return true;
+  }
+
+  void check_one(size_t i) {
+    DecodedTx& tx = decoded_[i];
+    StageResult& result = checks_[i];
+    result = check_tx_shape(txs_[i], config_.chain_id, *config_.params, &tx);
+    if (!result.ok()) return;
+    if (config_.verified != nullptr && config_.verified->contains(tx.hash, tx.signature)) return;
+    result = check_tx_signature(tx);
+  }
+
+  const ExecutorConfig& config_;
+  const std::vector<ByteView>& txs_;
+  // Entry i is written only by the thread that claimed its chunk, and read
+  // by the applying thread after that chunk's done flag is set.
+  std::vector<DecodedTx> decoded_;
+  std::vector<StageResult> checks_;
+  const size_t chunk_count_;
+  std::unique_ptr<std::atomic<bool>[]> chunk_done_;
+  std::atomic<size_t> next_chunk_{0};
+  std::vector<std::thread> helpers_;
+};
 
 }  // namespace
 
 Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vector<ByteView>& txs,
                    ExecutionMode mode, StateReader* base, ExecutedTxs* out) {
   *out = {};
-  std::vector<DecodedTx> decoded(txs.size());
-  std::vector<StageResult> checks(txs.size());
-  check_all(config, txs, &decoded, &checks);
+  out->included.reserve(txs.size());
+  out->tx_hashes.reserve(txs.size());
+  out->results.reserve(txs.size());
+  CheckPipeline checks(config, txs);
 
   auto log = logger("execution");
   CachingReader cache(base);
   Overlay block_state(&cache);
   uint64_t block_bytes = 0;
   for (size_t i = 0; i < txs.size(); ++i) {
-    const DecodedTx& tx = decoded[i];
-    StageResult rejection = checks[i];
+    checks.wait_for(i);
+    const DecodedTx& tx = checks.decoded(i);
+    StageResult rejection = checks.check(i);
     uint64_t expected_nonce = 0;
     if (rejection.ok()) {
       Status status = precheck_tx(tx, block_state, height, *config.params, &rejection, &expected_nonce);
@@ -70,6 +140,7 @@ Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vec
     if (mode == ExecutionMode::kPrepare) {
       if (out->included.size() >= config.params->max_block_txs ||
           block_bytes + tx.size_bytes > config.params->max_block_bytes) {
+        checks.stop();
         break;
       }
     }

@@ -10,6 +10,8 @@
 #include "automata/types/bytes.h"
 #include "automata/v1/tx.pb.h"
 
+#include <secp256k1_extrakeys.h>
+
 #include <string>
 #include <string_view>
 
@@ -30,6 +32,7 @@ struct DecodedTx {
   v1::TxBody body;
   Hash32 hash{};               // SHA-256(body_bytes)
   crypto::PublicKey signer{};
+  secp256k1_xonly_pubkey signer_key{};  // signer parsed once, for the signature check
   crypto::Signature signature{};
   Address sender{};            // first 20 bytes of SHA-256(signer)
   Amount fee = 0;              // in atm; fits 64 bits after check
