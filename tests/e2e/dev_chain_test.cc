@@ -2,6 +2,7 @@
 // HTTP on a free loopback port.
 #include "automata/crypto/bech32.h"
 #include "automata/crypto/keyring.h"
+#include "automata/crypto/sha256.h"
 #include "automata/types/bytes.h"
 #include "e2e/node_process.h"
 #include "e2e/tx_builder.h"
