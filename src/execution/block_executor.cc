@@ -2,6 +2,7 @@
 
 #include "apply.h"
 #include "automata/types/logging.h"
+#include "automata/types/state_keys.h"
 #include "precheck.h"
 
 #include <fmt/format.h>
@@ -15,6 +16,31 @@
 namespace automata::execution {
 
 namespace {
+
+// Reads the committed accounts of the sender and of every recipient into
+// tx.prefetched. A failed read is left out, so apply reads
+// the key again and reports the error. REQUIRES: the shape check passed.
+void prefetch_accounts(StateReader& state, DecodedTx* tx) {
+  std::vector<Address> addresses{tx->sender};
+  auto add = [&](const std::string& to) {
+    Address address{};
+    std::copy_n(to.begin(), address.size(), address.begin());
+    addresses.push_back(address);
+  };
+  for (const v1::Op& op : tx->body.ops()) {
+    if (op.has_transfer()) add(op.transfer().to());
+    if (op.has_multi_send()) {
+      for (const v1::Output& output : op.multi_send().outputs()) add(output.to());
+    }
+  }
+  tx->prefetched.reserve(addresses.size());
+  for (const Address& address : addresses) {
+    Bytes key = keys::account(address);
+    std::optional<Bytes> value;
+    if (!state.get(key, &value).is_ok()) continue;
+    tx->prefetched.emplace_back(std::move(key), std::move(value));
+  }
+}
 
 // Txs per unit of check work. Large enough that claiming and signalling a
 // chunk costs little next to the tens of microseconds of signature check
@@ -69,7 +95,7 @@ class CheckPipeline {
   // once no more txs are needed.
   void stop() { next_chunk_.store(chunk_count_, std::memory_order_relaxed); }
 
-  const DecodedTx& decoded(size_t i) const { return decoded_[i]; }
+  DecodedTx& decoded(size_t i) { return decoded_[i]; }
   const StageResult& check(size_t i) const { return checks_[i]; }
 
  private:
@@ -89,6 +115,7 @@ class CheckPipeline {
     StageResult& result = checks_[i];
     result = check_tx_shape(txs_[i], config_.chain_id, *config_.params, &tx);
     if (!result.ok()) return;
+    if (config_.prefetch != nullptr) prefetch_accounts(*config_.prefetch, &tx);
     if (config_.verified != nullptr && config_.verified->contains(tx.hash, tx.signature)) return;
     result = check_tx_signature(tx);
   }
@@ -121,8 +148,9 @@ Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vec
   uint64_t block_bytes = 0;
   for (size_t i = 0; i < txs.size(); ++i) {
     checks.wait_for(i);
-    const DecodedTx& tx = checks.decoded(i);
+    DecodedTx& tx = checks.decoded(i);
     StageResult rejection = checks.check(i);
+    for (auto& [key, value] : tx.prefetched) cache.seed(std::move(key), std::move(value));
     uint64_t expected_nonce = 0;
     if (rejection.ok()) {
       Status status = precheck_tx(tx, block_state, height, *config.params, &rejection, &expected_nonce);

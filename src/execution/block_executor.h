@@ -1,6 +1,7 @@
 // Runs a block's txs through the four stages: check and signature
-// verification in parallel batches first, then precheck, apply and the
-// invariants in order on one thread over a block overlay.
+// verification in parallel chunks, consumed in block order by precheck,
+// apply and the invariants on one thread over a block overlay, so apply
+// overlaps the checks of later txs.
 #pragma once
 
 #include "automata/execution/genesis.h"
@@ -25,6 +26,10 @@ struct ExecutorConfig {
   const ChainParameters* params = nullptr;
   VerifiedSet* verified = nullptr;
   unsigned verify_threads = 1;
+  // The committed state, read by the check threads to prefetch the
+  // accounts each tx reads; nullptr skips prefetching. Must be safe to read
+  // from several threads and return what execute_txs's base returns.
+  StateReader* prefetch = nullptr;
 };
 
 struct ExecutedTxs {

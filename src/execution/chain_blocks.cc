@@ -53,8 +53,10 @@ Status ChainImpl::apply_to_tree(Execution* execution) {
 
 Status ChainImpl::execute(const std::vector<ByteView>& txs, ExecutionMode mode, uint64_t height, Execution* out) {
   TreeReader committed(tree_.get());
+  ExecutorConfig config = executor_config();
+  config.prefetch = &committed;
   ExecutedTxs executed;
-  Status status = execute_txs(executor_config(), height, txs, mode, &committed, &executed);
+  Status status = execute_txs(config, height, txs, mode, &committed, &executed);
   if (!status.is_ok()) return status;
   out->height = height;
   out->tx_hashes = std::move(executed.tx_hashes);

@@ -12,8 +12,11 @@
 
 #include <secp256k1_extrakeys.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace automata::execution {
 
@@ -38,6 +41,9 @@ struct DecodedTx {
   Amount fee = 0;              // in atm; fits 64 bits after check
   uint64_t intrinsic_gas = 0;
   size_t size_bytes = 0;
+  // Committed values of the accounts the tx will read, fetched by the
+  // check stage so apply finds them cached (key, value or nullopt).
+  std::vector<std::pair<Bytes, std::optional<Bytes>>> prefetched;
 };
 
 inline constexpr size_t kMaxMemoBytes = 256;

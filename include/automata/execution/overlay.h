@@ -39,6 +39,11 @@ class CachingReader final : public StateReader {
   explicit CachingReader(StateReader* parent) : parent_(parent) {}
   Status get(ByteView key, std::optional<Bytes>* value) override;
 
+  // Records value as the parent's value of key, read earlier (for example
+  // by another thread). REQUIRES: value is what parent->get(key) returns.
+  // A key already cached keeps its entry.
+  void seed(Bytes key, std::optional<Bytes> value) { cache_.try_emplace(std::move(key), std::move(value)); }
+
  private:
   StateReader* parent_;
   std::map<Bytes, std::optional<Bytes>> cache_;
