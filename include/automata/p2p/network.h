@@ -156,6 +156,15 @@ struct PeerInfo {
   uint64_t bytes_sent = 0;
 };
 
+// Counters since start(), for metrics and tests.
+struct NetworkStats {
+  uint64_t inbound_rejected = 0;    // closed at accept: ban, max_peers or max_per_ip
+  uint64_t handshake_failures = 0;  // TLS or node handshake failed or was rejected
+  uint64_t bans = 0;                // bans imposed, by this layer or report_misbehavior
+  uint64_t dropped_sends = 0;       // messages dropped by send() or broadcast()
+  uint64_t throttle_pauses = 0;     // reads paused by the receive rate limit
+};
+
 // Receives one message: the sending peer and the payload bytes.
 using MessageHandler = std::function<void(const PeerId& peer, Bytes payload)>;
 // Called when a peer finishes the handshake.
@@ -215,6 +224,7 @@ class Network {
 
   // The connected, handshaken peers, ordered by id.
   std::vector<PeerInfo> peers() const;
+  NetworkStats stats() const;
 
  private:
   struct Impl;
