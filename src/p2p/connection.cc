@@ -199,6 +199,7 @@ void Connection::on_header(const boost::system::error_code& error) {
     owner_.on_misbehavior(shared_from_this(), "malformed frame: length field is 0");
     return;
   }
+
   const auto cap = frame_cap(config_.frame_caps, header->type);
   if (!cap) {
     owner_.on_misbehavior(shared_from_this(), "malformed frame: unknown message type " + std::to_string(header->type));
@@ -215,6 +216,7 @@ void Connection::on_header(const boost::system::error_code& error) {
                                                   " arrived before the handshake");
     return;
   }
+
   payload_.resize(header->payload_size);
   auto self = shared_from_this();
   const uint8_t type = header->type;
@@ -299,6 +301,7 @@ void Connection::handle_handshake(const Bytes& payload) {
     }
     return;
   }
+
   if (fields->node_pubkey == config_.node_key.public_key()) {
     fail_handshake("the peer presented this node's own key (a connection to itself)");
     return;
@@ -308,6 +311,7 @@ void Connection::handle_handshake(const Bytes& payload) {
                    to_hex(expected_->pubkey));
     return;
   }
+
   peer_id_ = peer_id_of(fields->node_pubkey);
   peer_listen_address_ = fields->listen_address;
   const std::string rejection = owner_.on_handshake(shared_from_this());

@@ -71,7 +71,7 @@ struct Network::Impl : ConnectionOwner {
   const PeerId id;
   std::string listen_address;
 
-  // Declared before everything that holds its sockets and timers, so it is
+  // Declared before everything that owns its sockets and timers, so it is
   // destroyed last.
   asio::io_context io;
   std::unique_ptr<asio::ssl::context> tls;
@@ -118,6 +118,7 @@ void Network::Impl::on_accept(const boost::system::error_code& error, tcp::socke
     return;
   }
   const std::string ip = endpoint.address().to_string();
+
   std::string rejection;
   {
     std::lock_guard lock(mutex);
@@ -137,6 +138,7 @@ void Network::Impl::on_accept(const boost::system::error_code& error, tcp::socke
     accept_next();
     return;
   }
+
   auto connection = std::make_shared<Connection>(*this, config, listen_address, *tls, std::move(socket));
   connections.insert(connection);
   ++ip_counts[ip];

@@ -54,6 +54,7 @@ Status parse_peer_address(std::string_view text, PeerAddress* out) {
     return Status::invalid_argument("peer address '" + entry +
                                     "': the public key must be 64 hex characters (32-byte x-only key)");
   }
+
   std::string_view host_port = text.substr(at + 1);
   const size_t colon = host_port.rfind(':');
   if (colon == std::string_view::npos || colon == 0) {
@@ -66,6 +67,7 @@ Status parse_peer_address(std::string_view text, PeerAddress* out) {
     }
     host = host.substr(1, host.size() - 2);
   }
+
   const std::string_view port_text = host_port.substr(colon + 1);
   unsigned port = 0;
   const auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
