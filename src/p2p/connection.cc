@@ -294,6 +294,8 @@ void Connection::handle_handshake(const Bytes& payload) {
   if (!fields) {
     // A bad signature or a malformed message is provable misbehaviour. Another
     // chain or version is a configuration mismatch, so it only disconnects.
+    // NOTE: no test sends a forged signature yet, because that needs a client
+    // that speaks TLS but signs wrongly.
     if (reason.rfind("malformed", 0) == 0 || reason.rfind("invalid handshake signature", 0) == 0) {
       owner_.on_misbehavior(shared_from_this(), reason);
     } else {
