@@ -7,20 +7,19 @@ Status TreeReader::get(ByteView key, std::optional<Bytes>* value) {
 }
 
 Status CachingReader::get(ByteView key, std::optional<Bytes>* value) {
-  Bytes owned(key.begin(), key.end());
-  auto it = cache_.find(owned);
-  if (it != cache_.end()) {
+  auto it = cache_.lower_bound(key);
+  if (it != cache_.end() && !cache_.key_comp()(key, it->first)) {
     *value = it->second;
     return Status::ok();
   }
   Status status = parent_->get(key, value);
   if (!status.is_ok()) return status;
-  cache_.emplace(std::move(owned), *value);
+  cache_.emplace_hint(it, Bytes(key.begin(), key.end()), *value);
   return Status::ok();
 }
 
 Status Overlay::get(ByteView key, std::optional<Bytes>* value) {
-  auto it = writes_.find(Bytes(key.begin(), key.end()));
+  auto it = writes_.find(key);
   if (it != writes_.end()) {
     *value = it->second;
     return Status::ok();
@@ -34,6 +33,14 @@ void Overlay::put(Bytes key, Bytes value) {
 
 void Overlay::erase(Bytes key) {
   writes_.insert_or_assign(std::move(key), std::nullopt);
+}
+
+state::ChangeSet Overlay::take_writes() {
+  // Both maps order keys the same way, so each node goes to the end of out
+  // without a key copy or a search.
+  state::ChangeSet out;
+  while (!writes_.empty()) out.insert(out.end(), writes_.extract(writes_.begin()));
+  return out;
 }
 
 void Overlay::merge_into(Overlay* parent) {

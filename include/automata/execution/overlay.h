@@ -9,9 +9,26 @@
 #include "automata/types/bytes.h"
 #include "automata/types/status.h"
 
+#include <algorithm>
+#include <cstring>
+#include <map>
 #include <optional>
 
 namespace automata::execution {
+
+// Orders byte strings as std::less<Bytes> does (unsigned lexicographic),
+// and also accepts ByteView, so map lookups need no Bytes copy of the key.
+struct BytesLess {
+  using is_transparent = void;
+  bool operator()(ByteView a, ByteView b) const {
+    size_t common = std::min(a.size(), b.size());
+    int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
+    return order < 0 || (order == 0 && a.size() < b.size());
+  }
+};
+
+// Buffered writes in key order; nullopt marks a delete.
+using WriteMap = std::map<Bytes, std::optional<Bytes>, BytesLess>;
 
 // A readable state. get() sets value to nullopt for an absent key and
 // returns a non-ok Status only when the underlying storage fails.
@@ -46,7 +63,7 @@ class CachingReader final : public StateReader {
 
  private:
   StateReader* parent_;
-  std::map<Bytes, std::optional<Bytes>> cache_;
+  std::map<Bytes, std::optional<Bytes>, BytesLess> cache_;
 };
 
 // Buffered writes over a parent reader.
@@ -68,19 +85,15 @@ class Overlay final : public StateReader {
   void clear() { writes_.clear(); }
 
   // Moves every write out, leaving this overlay empty.
-  state::ChangeSet take_writes() {
-    state::ChangeSet out = std::move(writes_);
-    writes_.clear();
-    return out;
-  }
+  state::ChangeSet take_writes();
 
   StateReader* parent() const { return parent_; }
   // Writes in key order; nullopt marks a delete.
-  const state::ChangeSet& writes() const { return writes_; }
+  const WriteMap& writes() const { return writes_; }
 
  private:
   StateReader* parent_;
-  state::ChangeSet writes_;
+  WriteMap writes_;
 };
 
 }  // namespace automata::execution
