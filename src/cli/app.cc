@@ -1,5 +1,6 @@
 #include "automata/cli/app.h"
 
+#include "automata/cli/code_commands.h"
 #include "automata/crypto/bech32.h"
 #include "cli/context.h"
 
@@ -114,6 +115,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_keys_commands(app, ctx);
   add_tx_commands(app, ctx);
   add_query_commands(app, ctx);
+  add_code_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

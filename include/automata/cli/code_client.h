@@ -1,0 +1,91 @@
+// Node access shared by the `automata code` commands: signing a series of
+// txs from one key, waiting for them, uploading missing blobs and reading
+// trees, blobs and versions over JSON-RPC.
+#pragma once
+
+#include "automata/cli/code_tree.h"
+#include "automata/cli/code_tx.h"
+#include "automata/types/bytes.h"
+#include "automata/types/status.h"
+
+#include <nlohmann/json_fwd.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace automata::cli {
+
+struct Context;
+
+// Options of every `automata code` command that signs a tx.
+struct CodeTxOptions {
+  std::string from;                  // key name
+  std::string fee;                   // empty: gas * min_gas_price
+  std::optional<uint64_t> gas;       // empty: estimate_ops_gas()
+  bool wait = false;
+  uint64_t timeout_seconds = 60;
+  uint64_t max_tx_bytes = 1 << 20;   // the chain's max_tx_bytes
+};
+
+// A key and its next nonce, for signing several txs in a row without
+// waiting for each to commit. Reads the chain id, min gas price and the
+// account nonce once when opened.
+class CodeSigner {
+ public:
+  static Status open(Context& ctx, const CodeTxOptions& options, std::unique_ptr<CodeSigner>* out);
+  ~CodeSigner();
+
+  // Signs ops with the next nonce and submits them with tx_submit. Stores
+  // the tx hash. A node rejection (-32002) becomes invalid_argument with
+  // the result code name and log.
+  Status submit(std::vector<EncodedOp> ops, Hash32* hash);
+  // Polls tx_get until the tx is committed or the timeout passes.
+  Status wait(const Hash32& hash, nlohmann::json* committed);
+
+  const Address& address() const;
+  const CodeTxOptions& options() const;
+
+ private:
+  struct State;
+  explicit CodeSigner(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Prints the outcome of a submitted tx. Without --wait that is "pending".
+// With it, the committed height and result code follow, then one
+// "created KIND ID" line per object in tx_get's "created" list. A tx
+// included with a non-zero code sets the context's failure exit code. The
+// committed result (null without --wait) goes to *committed when non-null.
+Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, nlohmann::json* committed = nullptr);
+
+// The id listed for op_index in a committed tx's "created" list, or an
+// empty string.
+std::string created_id(const nlohmann::json& committed, uint32_t op_index, const std::string& kind = "");
+
+// Asks blobs_missing which of the scan's blobs the chain lacks, then
+// uploads them in CodeUploadBlobs txs under the max tx size, printing a
+// progress line per tx to the context's error stream, and waits until all
+// upload txs are committed. Returns the first failure.
+Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan);
+
+// Parses a 32-byte hex id. Returns invalid_argument naming `what` and the
+// text otherwise.
+Status parse_id(const std::string& text, const std::string& what, Hash32* out);
+
+// Resolves VERSION text for an asset: 64 hex digits are a version id,
+// anything else a branch name looked up with code_get.
+Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex);
+
+// Reads a version's files with code_tree (blob_hash, mode and size).
+Status fetch_tree(Context& ctx, const std::string& version_hex, std::vector<CodeFile>* files);
+
+// Reads a blob with code_blob and checks its SHA-256 against the hash.
+Status fetch_blob(Context& ctx, const Hash32& hash, std::string* data);
+
+// Decodes standard base64 with padding. Returns false on any other input.
+bool decode_base64(const std::string& text, std::string* out);
+
+}  // namespace automata::cli

@@ -1,0 +1,75 @@
+// A directory as a code asset sees it: the file list of one version (path,
+// blob hash, mode), read from disk for publish and commit, and the tree hash
+// the chain stores for a version.
+#pragma once
+
+#include "automata/types/bytes.h"
+#include "automata/types/status.h"
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace automata::cli {
+
+// File modes a tree entry may carry.
+inline constexpr uint32_t kModeRegular = 0644;
+inline constexpr uint32_t kModeExecutable = 0755;
+
+// Default chain bounds on a version (chain parameters, checked again by the
+// node). The CLI checks them first so that a bad tree fails before any fee.
+struct CodeTreeLimits {
+  uint64_t max_blob_bytes = 256 * 1024;
+  uint64_t max_files = 10000;
+  uint64_t max_path_bytes = 512;
+};
+
+// One file of a version.
+struct CodeFile {
+  std::string path;       // normalized, relative, '/'-separated
+  Hash32 blob_hash{};     // SHA-256 of the contents
+  uint32_t mode = kModeRegular;
+  uint64_t size = 0;
+  std::filesystem::path source;  // file on disk; empty for a tree read from the chain
+};
+
+// A scanned directory: files sorted by path (byte order), and one warning per
+// entry that was skipped (symlink, socket, device...).
+struct CodeScan {
+  std::vector<CodeFile> files;
+  std::vector<std::string> warnings;
+  uint64_t total_bytes = 0;
+};
+
+// Checks a tree path against the chain's rules: non-empty, at most
+// max_path_bytes bytes, relative (no leading '/'), no empty, "." or ".."
+// segment, no backslash and no NUL. Returns an empty string when valid, else
+// the rule it breaks.
+std::string check_code_path(std::string_view path, uint64_t max_path_bytes = CodeTreeLimits{}.max_path_bytes);
+
+// True for directory names that scan_code_dir skips: ".git", "build" and
+// "cmake-build-*" (build output, not source).
+bool is_skipped_dir_name(std::string_view name);
+
+// Walks dir recursively and hashes every regular file. Skips the
+// directories is_skipped_dir_name() names, and skips symlinks and other
+// non-regular entries with a warning. A file with any execute bit gets
+// kModeExecutable, others kModeRegular. Returns invalid_argument naming the
+// file and the bound when a path breaks check_code_path, a file is larger
+// than max_blob_bytes or there are more than max_files files; io_error when
+// dir cannot be read; not_found when dir does not exist.
+Status scan_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out);
+
+// Reads a whole file. Returns io_error naming the path on failure.
+Status read_file_bytes(const std::filesystem::path& path, std::string* out);
+
+// Serialized automata.v1.TreeEntry {path, blob_hash, mode}.
+std::string serialize_tree_entry(const CodeFile& file);
+
+// The tree hash of a version: the RFC 6962 Merkle root over the serialized
+// TreeEntry list sorted by path. Sorts a copy, so files may come in any order.
+Hash32 code_tree_hash(const std::vector<CodeFile>& files);
+
+}  // namespace automata::cli

@@ -1,0 +1,421 @@
+#include "automata/cli/code_client.h"
+
+#include "automata/crypto/bech32.h"
+#include "automata/crypto/sha256.h"
+#include "automata/v1/code.pb.h"
+#include "cli/context.h"
+
+#include <chrono>
+#include <set>
+#include <thread>
+
+namespace automata::cli {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr std::chrono::milliseconds kPollInterval{100};
+// Room in a tx for everything but the blobs: the body fields, the op and
+// ops framing and the 64-byte signature.
+constexpr uint64_t kTxOverheadBytes = 2048;
+// Upload txs submitted before waiting for the oldest one, well below the
+// mempool's default max nonce gap of 64.
+constexpr size_t kUploadWindow = 32;
+// Hashes per blobs_missing request.
+constexpr size_t kMissingQueryBatch = 1000;
+
+Status parse_fee_text(const std::string& text, Amount* out) {
+  std::string with_denom = text;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) with_denom += kFeeDenom;
+  Coin coin;
+  Status s = parse_coin(with_denom, &coin, /*allow_zero=*/true);
+  if (!s.is_ok()) return Status::invalid_argument("invalid --fee '" + text + "': " + s.message());
+  if (coin.denom != kFeeDenom) {
+    return Status::invalid_argument("invalid --fee '" + text + "': fees are paid in " + std::string(kFeeDenom));
+  }
+  *out = coin.amount;
+  return Status::ok();
+}
+
+std::string rejection_message(const RpcError& error) {
+  json data = json::parse(error.data, nullptr, /*allow_exceptions=*/false);
+  if (!data.is_object()) return "tx rejected: " + error.message;
+  std::string text = "tx rejected: " + data.value("name", std::string("unknown"));
+  if (data.contains("code")) text += " (code " + data["code"].dump() + ")";
+  std::string log = data.value("log", std::string());
+  if (!log.empty()) text += ": " + log;
+  return text;
+}
+
+}  // namespace
+
+struct CodeSigner::State {
+  Context* ctx = nullptr;
+  CodeTxOptions options;
+  std::optional<crypto::PrivateKey> key;
+  Address address{};
+  std::string chain_id;
+  uint64_t min_gas_price = 0;
+  std::optional<Amount> fixed_fee;
+  uint64_t next_nonce = 0;
+};
+
+CodeSigner::CodeSigner(std::unique_ptr<State> state) : state_(std::move(state)) {}
+CodeSigner::~CodeSigner() = default;
+
+const Address& CodeSigner::address() const { return state_->address; }
+const CodeTxOptions& CodeSigner::options() const { return state_->options; }
+
+Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_ptr<CodeSigner>* out) {
+  if (options.from.empty()) return Status::invalid_argument("missing --from KEY: name the key that signs the tx");
+  auto state = std::make_unique<State>();
+  state->ctx = &ctx;
+  state->options = options;
+  if (!options.fee.empty()) {
+    Amount fee = 0;
+    Status s = parse_fee_text(options.fee, &fee);
+    if (!s.is_ok()) return s;
+    state->fixed_fee = fee;
+  }
+  Status s = ctx.load_key(options.from, &state->key);
+  if (!s.is_ok()) return s;
+  state->address = crypto::address_of(state->key->public_key());
+
+  json status;
+  s = ctx.call("node_status", json::object(), &status);
+  if (!s.is_ok()) return s;
+  state->chain_id = status.value("chain_id", std::string());
+  s = json_uint(status, "min_gas_price", &state->min_gas_price);
+  if (!s.is_ok()) return s;
+
+  json account;
+  s = ctx.call("account_get", {{"address", crypto::encode_address(state->address)}}, &account);
+  if (s.is_ok()) {
+    s = json_uint(account, "nonce", &state->next_nonce);
+    if (!s.is_ok()) return s;
+  } else if (!s.is_not_found()) {
+    return s;
+  }
+  out->reset(new CodeSigner(std::move(state)));
+  return Status::ok();
+}
+
+Status CodeSigner::submit(std::vector<EncodedOp> ops, Hash32* hash) {
+  OpsTxRequest request;
+  request.chain_id = state_->chain_id;
+  request.nonce = state_->next_nonce;
+  request.ops = std::move(ops);
+
+  // The gas limit depends on the tx size, which depends on the gas and fee
+  // varints; sign once to measure, then sign again with the final numbers.
+  SignedTx tx;
+  uint64_t gas = state_->options.gas.value_or(0);
+  for (int pass = 0; pass < 2; ++pass) {
+    if (!state_->options.gas) gas = estimate_ops_gas(tx.tx_bytes.size() + 32, request.ops.size());
+    request.gas_limit = gas;
+    if (state_->fixed_fee) {
+      request.fee = *state_->fixed_fee;
+    } else if (!checked_mul(gas, state_->min_gas_price, request.fee)) {
+      return Status::invalid_argument("gas * min_gas_price overflows; pass --fee");
+    }
+    Status s = build_signed_ops_tx(request, *state_->key, &tx);
+    if (!s.is_ok()) return s;
+    if (state_->options.gas) break;
+  }
+  if (tx.tx_bytes.size() > state_->options.max_tx_bytes) {
+    return Status::invalid_argument("the tx has " + std::to_string(tx.tx_bytes.size()) +
+                                    " bytes, above the max tx size of " +
+                                    std::to_string(state_->options.max_tx_bytes) + " bytes");
+  }
+
+  json submitted;
+  RpcError error;
+  Status s = state_->ctx->call("tx_submit", {{"tx", to_hex(tx.tx_bytes)}}, &submitted, &error);
+  if (!s.is_ok()) {
+    if (error.code == -32002) return Status::invalid_argument(rejection_message(error));
+    return s;
+  }
+  ++state_->next_nonce;
+  *hash = tx.hash;
+  return Status::ok();
+}
+
+Status CodeSigner::wait(const Hash32& hash, json* committed) {
+  std::string hex = to_hex(hash);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(state_->options.timeout_seconds);
+  while (true) {
+    json result;
+    Status s = state_->ctx->call("tx_get", {{"hash", hex}}, &result);
+    // A just-submitted tx may not be indexed yet; not_found means pending.
+    if (!s.is_ok() && !s.is_not_found()) return s;
+    if (s.is_ok() && result.value("status", std::string()) == "committed") {
+      *committed = std::move(result);
+      return Status::ok();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::unavailable("tx " + hex + " was not committed within " +
+                                 std::to_string(state_->options.timeout_seconds) +
+                                 " s; it may still be included later: check with 'automata query tx " + hex + "'");
+    }
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+std::string created_id(const json& committed, uint32_t op_index, const std::string& kind) {
+  if (!committed.is_object()) return "";
+  for (const auto& entry : committed.value("created", json::array())) {
+    uint64_t index = 0;
+    if (!json_uint(entry, "op_index", &index).is_ok() || index != op_index) continue;
+    if (!kind.empty() && entry.value("kind", std::string()) != kind) continue;
+    return entry.value("id", std::string());
+  }
+  return "";
+}
+
+Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, json* committed_out) {
+  std::string hex = to_hex(hash);
+  if (committed_out != nullptr) *committed_out = nullptr;
+  if (!signer.options().wait) {
+    if (ctx.json_output()) {
+      *ctx.out << json{{"hash", hex}, {"status", "pending"}}.dump(2) << "\n";
+    } else {
+      *ctx.out << "pending: tx " << hex << " accepted into the mempool; run with --wait to see the result\n";
+    }
+    return Status::ok();
+  }
+  if (!ctx.json_output()) *ctx.out << "pending: tx " << hex << std::endl;
+  json committed;
+  Status s = signer.wait(hash, &committed);
+  if (!s.is_ok()) return s;
+  uint64_t code = 0;
+  json_uint(committed, "code", &code);
+  std::string name = committed.value("name", std::string("unknown"));
+  if (ctx.json_output()) {
+    *ctx.out << committed.dump(2) << "\n";
+  } else {
+    *ctx.out << "committed: height " << committed.value("height", json(0)).dump() << ", code " << code << " (" << name
+             << ")";
+    std::string log = committed.value("log", std::string());
+    if (!log.empty()) *ctx.out << ": " << log;
+    *ctx.out << "\n";
+    for (const auto& entry : committed.value("created", json::array())) {
+      *ctx.out << "created " << entry.value("kind", std::string("object")) << " " << entry.value("id", std::string())
+               << "\n";
+    }
+  }
+  if (code != 0) {
+    *ctx.err << "error: tx " << hex << " was included but failed with code " << code << " (" << name
+             << "); its fee was charged\n";
+    ctx.failure_exit_code = 1;
+  }
+  if (committed_out != nullptr) *committed_out = std::move(committed);
+  return Status::ok();
+}
+
+namespace {
+
+// The scan's distinct blob hashes the chain lacks, each with its first file.
+Status find_missing_blobs(Context& ctx, const CodeScan& scan, std::vector<const CodeFile*>* missing) {
+  std::vector<const CodeFile*> unique;
+  std::set<Hash32> seen;
+  for (const CodeFile& file : scan.files) {
+    if (seen.insert(file.blob_hash).second) unique.push_back(&file);
+  }
+  std::set<std::string> missing_hex;
+  for (size_t start = 0; start < unique.size(); start += kMissingQueryBatch) {
+    json hashes = json::array();
+    for (size_t i = start; i < unique.size() && i < start + kMissingQueryBatch; ++i) {
+      hashes.push_back(to_hex(unique[i]->blob_hash));
+    }
+    json result;
+    Status s = ctx.call("blobs_missing", {{"hashes", hashes}}, &result);
+    if (!s.is_ok()) return s;
+    for (const auto& hash : result.value("missing", json::array())) {
+      if (hash.is_string()) missing_hex.insert(hash.get<std::string>());
+    }
+  }
+  for (const CodeFile* file : unique) {
+    if (missing_hex.count(to_hex(file->blob_hash)) > 0) missing->push_back(file);
+  }
+  return Status::ok();
+}
+
+Status check_committed_ok(const json& committed, const std::string& what) {
+  uint64_t code = 0;
+  json_uint(committed, "code", &code);
+  if (code == 0) return Status::ok();
+  std::string text = what + " failed with code " + std::to_string(code) + " (" +
+                     committed.value("name", std::string("unknown")) + ")";
+  std::string log = committed.value("log", std::string());
+  if (!log.empty()) text += ": " + log;
+  return Status::invalid_argument(text);
+}
+
+}  // namespace
+
+Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan) {
+  std::vector<const CodeFile*> missing;
+  Status s = find_missing_blobs(ctx, scan, &missing);
+  if (!s.is_ok()) return s;
+  if (missing.empty()) return Status::ok();
+
+  uint64_t max_tx = signer.options().max_tx_bytes;
+  if (max_tx <= kTxOverheadBytes) {
+    return Status::invalid_argument("--max-tx-bytes " + std::to_string(max_tx) + " leaves no room for blobs; use more than " +
+                                    std::to_string(kTxOverheadBytes));
+  }
+  std::vector<uint64_t> sizes;
+  uint64_t total_bytes = 0;
+  for (const CodeFile* file : missing) {
+    sizes.push_back(file->size);
+    total_bytes += file->size;
+  }
+  std::vector<std::vector<size_t>> batches;
+  s = plan_upload_batches(sizes, max_tx - kTxOverheadBytes, &batches);
+  if (!s.is_ok()) return s;
+
+  std::vector<Hash32> submitted;
+  size_t waited = 0;
+  uint64_t sent_bytes = 0;
+  std::string data;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    v1::CodeUploadBlobs upload;
+    for (size_t index : batches[b]) {
+      const CodeFile& file = *missing[index];
+      s = read_file_bytes(file.source, &data);
+      if (!s.is_ok()) return s;
+      if (crypto::sha256(as_view(data)) != file.blob_hash) {
+        return Status::invalid_argument("file " + file.path + " changed while it was being published; run again");
+      }
+      upload.add_blobs(data);
+      sent_bytes += file.size;
+    }
+    Hash32 hash{};
+    s = signer.submit({EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()}}, &hash);
+    if (!s.is_ok() && s.kind() == Status::Kind::kInvalidArgument) {
+      return Status::invalid_argument("upload tx " + std::to_string(b + 1) + ": " + s.message());
+    }
+    if (!s.is_ok()) return s;
+    submitted.push_back(hash);
+    *ctx.err << "uploading blobs: tx " << (b + 1) << "/" << batches.size() << ", " << sent_bytes << "/"
+             << total_bytes << " bytes, " << missing.size() << " blobs missing on chain" << std::endl;
+    while (submitted.size() - waited > kUploadWindow || (b + 1 == batches.size() && waited < submitted.size())) {
+      json committed;
+      s = signer.wait(submitted[waited], &committed);
+      if (!s.is_ok()) return s;
+      s = check_committed_ok(committed, "upload tx " + to_hex(submitted[waited]));
+      if (!s.is_ok()) return s;
+      ++waited;
+    }
+  }
+  return Status::ok();
+}
+
+Status parse_id(const std::string& text, const std::string& what, Hash32* out) {
+  auto bytes = from_hex(text);
+  if (!bytes || bytes->size() != 32) {
+    return Status::invalid_argument("invalid " + what + " '" + text + "': expected 64 hex digits");
+  }
+  *out = *to_array<32>(*bytes);
+  return Status::ok();
+}
+
+Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex) {
+  Hash32 id{};
+  if (text.size() == 64 && parse_id(text, "version", &id).is_ok()) {
+    *version_hex = to_hex(id);
+    return Status::ok();
+  }
+  json asset;
+  Status s = ctx.call("code_get", {{"id", asset_hex}}, &asset);
+  if (!s.is_ok()) return s;
+  const json branches = asset.value("branches", json::object());
+  auto it = branches.find(text);
+  if (it == branches.end() || !it->is_string()) {
+    std::string names;
+    for (const auto& [name, head] : branches.items()) names += (names.empty() ? "" : ", ") + name;
+    return Status::not_found("asset " + asset_hex + " has no branch '" + text + "' (branches: " +
+                             (names.empty() ? "none" : names) + ")");
+  }
+  *version_hex = it->get<std::string>();
+  return Status::ok();
+}
+
+Status fetch_tree(Context& ctx, const std::string& version_hex, std::vector<CodeFile>* files) {
+  json tree;
+  Status s = ctx.call("code_tree", {{"version", version_hex}}, &tree);
+  if (!s.is_ok()) return s;
+  files->clear();
+  for (const auto& entry : tree.value("entries", json::array())) {
+    CodeFile file;
+    file.path = entry.value("path", std::string());
+    std::string rule = check_code_path(file.path);
+    if (!rule.empty()) {
+      return Status::invalid_argument("the node returned an invalid path '" + file.path + "' in version " +
+                                      version_hex + ": " + rule);
+    }
+    s = parse_id(entry.value("blob_hash", std::string()), "blob hash of " + file.path, &file.blob_hash);
+    if (!s.is_ok()) return s;
+    uint64_t mode = 0;
+    s = json_uint(entry, "mode", &mode);
+    if (!s.is_ok()) return s;
+    file.mode = static_cast<uint32_t>(mode);
+    s = json_uint(entry, "size", &file.size);
+    if (!s.is_ok()) return s;
+    files->push_back(std::move(file));
+  }
+  return Status::ok();
+}
+
+bool decode_base64(const std::string& text, std::string* out) {
+  auto value_of = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+  };
+  out->clear();
+  if (text.size() % 4 != 0) return false;
+  out->reserve(text.size() / 4 * 3);
+  for (size_t i = 0; i < text.size(); i += 4) {
+    bool last = i + 4 == text.size();
+    int v[4];
+    int padding = 0;
+    for (int j = 0; j < 4; ++j) {
+      char c = text[i + static_cast<size_t>(j)];
+      if (c == '=' && last && j >= 2) {
+        v[j] = 0;
+        ++padding;
+        continue;
+      }
+      if (padding > 0) return false;
+      v[j] = value_of(c);
+      if (v[j] < 0) return false;
+    }
+    uint32_t group = (static_cast<uint32_t>(v[0]) << 18) | (static_cast<uint32_t>(v[1]) << 12) |
+                     (static_cast<uint32_t>(v[2]) << 6) | static_cast<uint32_t>(v[3]);
+    out->push_back(static_cast<char>(group >> 16));
+    if (padding < 2) out->push_back(static_cast<char>((group >> 8) & 0xff));
+    if (padding < 1) out->push_back(static_cast<char>(group & 0xff));
+  }
+  return true;
+}
+
+Status fetch_blob(Context& ctx, const Hash32& hash, std::string* data) {
+  json blob;
+  std::string hex = to_hex(hash);
+  Status s = ctx.call("code_blob", {{"hash", hex}}, &blob);
+  if (!s.is_ok()) return s;
+  if (!decode_base64(blob.value("data_base64", std::string()), data)) {
+    return Status::io_error("the node returned invalid base64 for blob " + hex);
+  }
+  if (crypto::sha256(as_view(*data)) != hash) {
+    return Status::io_error("blob " + hex + " from the node does not match its hash");
+  }
+  return Status::ok();
+}
+
+}  // namespace automata::cli

@@ -1,0 +1,579 @@
+// automata code publish | commit | merge | propose | branch | rules | review
+// | compose | decompose | transfer | grant | offer | accept | cancel-offer
+#include "automata/cli/code_commands.h"
+
+#include "automata/cli/code_client.h"
+#include "automata/crypto/bech32.h"
+#include "automata/v1/code.pb.h"
+#include "automata/v1/objects.pb.h"
+#include "cli/context.h"
+
+#include <CLI/CLI.hpp>
+
+namespace automata::cli {
+
+namespace {
+
+using nlohmann::json;
+
+std::string bytes_of(const Hash32& id) { return std::string(id.begin(), id.end()); }
+std::string bytes_of(const Address& address) { return std::string(address.begin(), address.end()); }
+
+void add_signing_options(CLI::App* cmd, CodeTxOptions& options) {
+  cmd->add_option("--from", options.from, "Name of the signing key")->required();
+  cmd->add_option("--fee", options.fee, "Fee in atm, as 500 or 500atm (default: gas * min_gas_price of the node)");
+  cmd->add_option("--gas", options.gas, "Gas limit per tx (default: estimated from the tx size and op count)");
+  cmd->add_flag("--wait", options.wait, "Wait until the tx is committed, then print its result and created ids");
+  cmd->add_option("--timeout", options.timeout_seconds, "Seconds to wait for each tx to commit")
+      ->capture_default_str();
+}
+
+void add_tree_options(CLI::App* cmd, CodeTxOptions& options) {
+  add_signing_options(cmd, options);
+  cmd->add_option("--max-tx-bytes", options.max_tx_bytes,
+                  "Max size of one tx in bytes (the chain's max_tx_bytes); blob uploads are split under it")
+      ->capture_default_str();
+}
+
+void print_warnings(Context& ctx, const CodeScan& scan) {
+  for (const auto& warning : scan.warnings) *ctx.err << "warning: " << warning << "\n";
+}
+
+Status scan_for_version(Context& ctx, const std::string& dir, CodeScan* scan) {
+  Status s = scan_code_dir(dir, CodeTreeLimits{}, scan);
+  if (!s.is_ok()) return s;
+  print_warnings(ctx, *scan);
+  if (scan->files.empty()) return Status::invalid_argument("directory " + dir + " has no files to publish");
+  return Status::ok();
+}
+
+template <typename Message>
+void fill_tree(const CodeScan& scan, Message* message) {
+  for (const CodeFile& file : scan.files) {
+    v1::TreeEntry* entry = message->add_tree();
+    entry->set_path(file.path);
+    entry->set_blob_hash(bytes_of(file.blob_hash));
+    entry->set_mode(file.mode);
+  }
+}
+
+// Signs and submits one op, then reports it. When the op creates an object
+// whose id the CLI can derive (op 0 of the tx), prints "<label> <id>",
+// marked pending without --wait.
+Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const std::string& created_label = "") {
+  std::unique_ptr<CodeSigner> signer;
+  Status s = CodeSigner::open(ctx, options, &signer);
+  if (!s.is_ok()) return s;
+  Hash32 hash{};
+  s = signer->submit({std::move(op)}, &hash);
+  if (!s.is_ok()) return s;
+  json committed;
+  s = finish_tx(ctx, *signer, hash, &committed);
+  if (!s.is_ok()) return s;
+  if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
+    std::string id = to_hex(object_id(hash, 0));
+    *ctx.out << created_label << " " << id << (options.wait ? "" : " (pending)") << "\n";
+  }
+  return Status::ok();
+}
+
+// Scans dir, uploads the blobs the chain lacks, then submits the op that
+// make_op builds from the scan.
+Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string& dir,
+                   const std::function<EncodedOp(const CodeScan&)>& make_op, const std::string& created_label = "") {
+  CodeScan scan;
+  Status s = scan_for_version(ctx, dir, &scan);
+  if (!s.is_ok()) return s;
+  std::unique_ptr<CodeSigner> signer;
+  s = CodeSigner::open(ctx, options, &signer);
+  if (!s.is_ok()) return s;
+  s = upload_missing_blobs(ctx, *signer, scan);
+  if (!s.is_ok()) return s;
+  Hash32 hash{};
+  s = signer->submit({make_op(scan)}, &hash);
+  if (!s.is_ok()) return s;
+  json committed;
+  s = finish_tx(ctx, *signer, hash, &committed);
+  if (!s.is_ok()) return s;
+  if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
+    *ctx.out << created_label << " " << to_hex(object_id(hash, 0)) << (options.wait ? "" : " (pending)") << "\n";
+  }
+  return Status::ok();
+}
+
+// The head of branch in asset, as expected_head for an optimistic commit.
+Status branch_head(Context& ctx, const std::string& asset_hex, const std::string& branch, Hash32* head) {
+  std::string head_hex;
+  Status s = resolve_version(ctx, asset_hex, branch, &head_hex);
+  if (!s.is_ok()) return s;
+  return parse_id(head_hex, "head of branch " + branch, head);
+}
+
+Status check_royalty(uint32_t bps) {
+  if (bps > 10000) {
+    return Status::invalid_argument("invalid --royalty-bps " + std::to_string(bps) +
+                                    ": basis points run from 0 to 10000");
+  }
+  return Status::ok();
+}
+
+void add_publish(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string dir, name, license, message = "initial version";
+    std::vector<std::string> languages;
+    uint32_t royalty_bps = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("publish", "Publish a directory as a new code asset");
+  cmd->add_option("DIR", args->dir, "Directory to publish")->required();
+  cmd->add_option("--name", args->name, "Asset name")->required();
+  cmd->add_option("--license", args->license, "SPDX license identifier, e.g. Apache-2.0");
+  cmd->add_option("--lang", args->languages, "Language tag (repeat for several)");
+  cmd->add_option("--royalty-bps", args->royalty_bps, "Royalty to the author on each sale, in basis points (0-10000)")
+      ->capture_default_str();
+  cmd->add_option("-m,--message", args->message, "Message of the first version")->capture_default_str();
+  add_tree_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Status s = check_royalty(args->royalty_bps);
+      if (!s.is_ok()) return s;
+      auto make_op = [args](const CodeScan& scan) {
+        v1::CodePublish op;
+        op.set_name(args->name);
+        op.set_license(args->license);
+        for (const auto& tag : args->languages) op.add_language_tags(tag);
+        op.set_message(args->message);
+        op.set_royalty_bps(args->royalty_bps);
+        fill_tree(scan, &op);
+        return EncodedOp{op_field::kCodePublish, op.SerializeAsString()};
+      };
+      return run_tree_op(ctx, args->options, args->dir, make_op, "asset");
+    };
+  });
+}
+
+void add_commit(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, dir, message, branch = "main";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("commit", "Commit a directory as the next version of a branch");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("DIR", args->dir, "Directory holding the new content")->required();
+  cmd->add_option("-m,--message", args->message, "Commit message")->required();
+  cmd->add_option("--branch", args->branch, "Branch to commit to")->capture_default_str();
+  add_tree_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 asset{};
+      Status s = parse_id(args->asset, "asset id", &asset);
+      if (!s.is_ok()) return s;
+      Hash32 head{};
+      s = branch_head(ctx, to_hex(asset), args->branch, &head);
+      if (!s.is_ok()) return s;
+      auto make_op = [args, asset, head](const CodeScan& scan) {
+        v1::CodeCommit op;
+        op.set_asset_id(bytes_of(asset));
+        op.set_branch(args->branch);
+        op.set_message(args->message);
+        op.set_expected_head(bytes_of(head));
+        fill_tree(scan, &op);
+        return EncodedOp{op_field::kCodeCommit, op.SerializeAsString()};
+      };
+      return run_tree_op(ctx, args->options, args->dir, make_op);
+    };
+  });
+}
+
+void add_merge(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, other, dir, message, branch = "main";
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("merge", "Merge another version into a branch with content from a directory");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("OTHER_VERSION", args->other, "Version to merge: a version id or a branch name")->required();
+  cmd->add_option("DIR", args->dir, "Directory holding the merged content")->required();
+  cmd->add_option("-m,--message", args->message, "Merge message")->required();
+  cmd->add_option("--branch", args->branch, "Branch that receives the merge")->capture_default_str();
+  add_tree_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 asset{};
+      Status s = parse_id(args->asset, "asset id", &asset);
+      if (!s.is_ok()) return s;
+      std::string other_hex;
+      s = resolve_version(ctx, to_hex(asset), args->other, &other_hex);
+      if (!s.is_ok()) return s;
+      Hash32 other{};
+      s = parse_id(other_hex, "other version", &other);
+      if (!s.is_ok()) return s;
+      auto make_op = [args, asset, other](const CodeScan& scan) {
+        v1::CodeMerge op;
+        op.set_asset_id(bytes_of(asset));
+        op.set_branch(args->branch);
+        op.set_other_version(bytes_of(other));
+        op.set_message(args->message);
+        fill_tree(scan, &op);
+        return EncodedOp{op_field::kCodeMerge, op.SerializeAsString()};
+      };
+      return run_tree_op(ctx, args->options, args->dir, make_op);
+    };
+  });
+}
+
+void add_propose(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, dir, message, branch = "main", other;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("propose", "Propose a directory as the next version of a protected branch");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("DIR", args->dir, "Directory holding the proposed content")->required();
+  cmd->add_option("-m,--message", args->message, "Proposal message")->required();
+  cmd->add_option("--branch", args->branch, "Protected branch the proposal targets")->capture_default_str();
+  cmd->add_option("--other-version", args->other, "Second parent, for a proposed merge: a version id or branch");
+  add_tree_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 asset{};
+      Status s = parse_id(args->asset, "asset id", &asset);
+      if (!s.is_ok()) return s;
+      std::optional<Hash32> other;
+      if (!args->other.empty()) {
+        std::string other_hex;
+        s = resolve_version(ctx, to_hex(asset), args->other, &other_hex);
+        if (!s.is_ok()) return s;
+        other.emplace();
+        s = parse_id(other_hex, "other version", &*other);
+        if (!s.is_ok()) return s;
+      }
+      auto make_op = [args, asset, other](const CodeScan& scan) {
+        v1::CodePropose op;
+        op.set_asset_id(bytes_of(asset));
+        op.set_branch(args->branch);
+        op.set_message(args->message);
+        if (other) op.set_other_version(bytes_of(*other));
+        fill_tree(scan, &op);
+        return EncodedOp{op_field::kCodePropose, op.SerializeAsString()};
+      };
+      return run_tree_op(ctx, args->options, args->dir, make_op, "proposal");
+    };
+  });
+}
+
+void add_branch(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, action, name, version;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("branch", "Create, move or delete a branch");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("ACTION", args->action, "create, move or delete")
+      ->required()
+      ->check(CLI::IsMember({"create", "move", "delete"}));
+  cmd->add_option("NAME", args->name, "Branch name")->required();
+  cmd->add_option("VERSION", args->version,
+                  "Target version for create and move: a version id or branch name (default: head of main)");
+  add_signing_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 asset{};
+      Status s = parse_id(args->asset, "asset id", &asset);
+      if (!s.is_ok()) return s;
+      v1::CodeBranch op;
+      op.set_asset_id(bytes_of(asset));
+      op.set_name(args->name);
+      if (args->action == "delete") {
+        if (!args->version.empty()) return Status::invalid_argument("branch delete takes no VERSION");
+        op.set_action(v1::CodeBranch::ACTION_DELETE);
+      } else {
+        op.set_action(args->action == "create" ? v1::CodeBranch::ACTION_CREATE : v1::CodeBranch::ACTION_MOVE);
+        std::string target_hex;
+        s = resolve_version(ctx, to_hex(asset), args->version.empty() ? "main" : args->version, &target_hex);
+        if (!s.is_ok()) return s;
+        Hash32 target{};
+        s = parse_id(target_hex, "VERSION", &target);
+        if (!s.is_ok()) return s;
+        op.set_target_version(bytes_of(target));
+      }
+      return run_op(ctx, args->options, {op_field::kCodeBranch, op.SerializeAsString()});
+    };
+  });
+}
+
+void add_rules(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, branch;
+    std::vector<std::string> reviewers, licenses;
+    uint32_t approvals = 0;
+    uint64_t max_change_bytes = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("rules", "Set the review rules of a branch (approvals 0 removes protection)");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("BRANCH", args->branch, "Branch the rules protect")->required();
+  cmd->add_option("--reviewer", args->reviewers, "Reviewer: an atm1 address or a key name (repeat for several)");
+  cmd->add_option("--approvals", args->approvals, "Approvals from distinct reviewers a proposal needs")->required();
+  cmd->add_option("--max-change-bytes", args->max_change_bytes, "Max bytes a proposal may change; 0: no bound")
+      ->capture_default_str();
+  cmd->add_option("--license", args->licenses, "Allowed license (repeat for several); none: any license");
+  add_signing_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 asset{};
+      Status s = parse_id(args->asset, "asset id", &asset);
+      if (!s.is_ok()) return s;
+      if (args->approvals > args->reviewers.size()) {
+        return Status::invalid_argument("--approvals " + std::to_string(args->approvals) + " exceeds the " +
+                                        std::to_string(args->reviewers.size()) +
+                                        " reviewers given, so no proposal could land");
+      }
+      v1::CodeSetRules op;
+      op.set_asset_id(bytes_of(asset));
+      op.set_branch(args->branch);
+      for (const auto& reviewer : args->reviewers) {
+        Address address{};
+        s = ctx.resolve_address(reviewer, &address);
+        if (!s.is_ok()) return s;
+        op.add_reviewers(bytes_of(address));
+      }
+      op.set_required_approvals(args->approvals);
+      op.set_max_change_bytes(args->max_change_bytes);
+      for (const auto& license : args->licenses) op.add_license_allow_list(license);
+      return run_op(ctx, args->options, {op_field::kCodeSetRules, op.SerializeAsString()});
+    };
+  });
+}
+
+void add_review(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string proposal, comment;
+    bool approve = false;
+    bool reject = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("review", "Approve or reject a proposal");
+  cmd->add_option("PROPOSAL", args->proposal, "Proposal id (hex)")->required();
+  auto* approve = cmd->add_flag("--approve", args->approve, "Approve the proposal");
+  auto* reject = cmd->add_flag("--reject", args->reject, "Reject the proposal");
+  approve->excludes(reject);
+  cmd->add_option("-m,--message", args->comment, "Review comment");
+  add_signing_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      if (!args->approve && !args->reject) return Status::invalid_argument("give --approve or --reject");
+      Hash32 proposal{};
+      Status s = parse_id(args->proposal, "proposal id", &proposal);
+      if (!s.is_ok()) return s;
+      v1::CodeReview op;
+      op.set_proposal_id(bytes_of(proposal));
+      op.set_approve(args->approve);
+      op.set_comment(args->comment);
+      return run_op(ctx, args->options, {op_field::kCodeReview, op.SerializeAsString()});
+    };
+  });
+}
+
+void add_compose(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string name, license;
+    std::vector<std::string> children;
+    uint32_t royalty_bps = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("compose", "Wrap assets you own into a new composite asset");
+  cmd->add_option("NAME", args->name, "Composite name")->required();
+  cmd->add_option("CHILDREN", args->children, "Child asset ids, each optionally pinned as ID@VERSION (default: head "
+                                              "of main)")
+      ->required();
+  cmd->add_option("--license", args->license, "SPDX license identifier of the composite");
+  cmd->add_option("--royalty-bps", args->royalty_bps, "Royalty to the composite's author, in basis points")
+      ->capture_default_str();
+  add_signing_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Status s = check_royalty(args->royalty_bps);
+      if (!s.is_ok()) return s;
+      v1::CodeCompose op;
+      op.set_name(args->name);
+      op.set_license(args->license);
+      op.set_royalty_bps(args->royalty_bps);
+      for (const auto& child_text : args->children) {
+        size_t at = child_text.find('@');
+        std::string id_text = child_text.substr(0, at);
+        Hash32 child{};
+        s = parse_id(id_text, "child asset id", &child);
+        if (!s.is_ok()) return s;
+        std::string version_hex;
+        s = resolve_version(ctx, to_hex(child), at == std::string::npos ? "main" : child_text.substr(at + 1),
+                            &version_hex);
+        if (!s.is_ok()) return s;
+        Hash32 version{};
+        s = parse_id(version_hex, "child version", &version);
+        if (!s.is_ok()) return s;
+        v1::ComposeChild* entry = op.add_children();
+        entry->set_asset_id(bytes_of(child));
+        entry->set_version(bytes_of(version));
+      }
+      return run_op(ctx, args->options, {op_field::kCodeCompose, op.SerializeAsString()}, "composite");
+    };
+  });
+}
+
+// Adds a command that takes one object id and submits one op built from it.
+void add_id_command(CLI::App* code, Context& ctx, const std::string& name, const std::string& help,
+                    const std::string& id_name, std::function<EncodedOp(const Hash32&)> make_op) {
+  auto options = std::make_shared<CodeTxOptions>();
+  auto id_text = std::make_shared<std::string>();
+  CLI::App* cmd = code->add_subcommand(name, help);
+  cmd->add_option(id_name, *id_text, id_name + " id (hex)")->required();
+  add_signing_options(cmd, *options);
+  cmd->callback([&ctx, options, id_text, id_name, make_op] {
+    ctx.action = [&ctx, options, id_text, id_name, make_op]() -> Status {
+      Hash32 id{};
+      Status s = parse_id(*id_text, id_name + " id", &id);
+      if (!s.is_ok()) return s;
+      return run_op(ctx, *options, make_op(id));
+    };
+  });
+}
+
+void add_transfer(CLI::App* code, Context& ctx) {
+  auto options = std::make_shared<CodeTxOptions>();
+  auto asset = std::make_shared<std::string>();
+  auto to = std::make_shared<std::string>();
+  CLI::App* cmd = code->add_subcommand("transfer", "Transfer an asset to a new owner");
+  cmd->add_option("ASSET", *asset, "Asset id (hex)")->required();
+  cmd->add_option("TO", *to, "New owner: an atm1 address or a key name")->required();
+  add_signing_options(cmd, *options);
+  cmd->callback([&ctx, options, asset, to] {
+    ctx.action = [&ctx, options, asset, to]() -> Status {
+      Hash32 id{};
+      Status s = parse_id(*asset, "asset id", &id);
+      if (!s.is_ok()) return s;
+      Address address{};
+      s = ctx.resolve_address(*to, &address);
+      if (!s.is_ok()) return s;
+      v1::ObjectTransfer op;
+      op.set_object_id(bytes_of(id));
+      op.set_to(bytes_of(address));
+      return run_op(ctx, *options, {op_field::kObjectTransfer, op.SerializeAsString()});
+    };
+  });
+}
+
+void add_grant(CLI::App* code, Context& ctx) {
+  auto options = std::make_shared<CodeTxOptions>();
+  auto asset = std::make_shared<std::string>();
+  auto grantee = std::make_shared<std::string>();
+  auto expiry = std::make_shared<uint64_t>(0);
+  CLI::App* cmd = code->add_subcommand("grant", "Let an address use an asset until a height");
+  cmd->add_option("ASSET", *asset, "Asset id (hex)")->required();
+  cmd->add_option("GRANTEE", *grantee, "Grantee: an atm1 address or a key name")->required();
+  cmd->add_option("--expiry-height", *expiry, "Last height (inclusive) at which the grant holds")->required();
+  add_signing_options(cmd, *options);
+  cmd->callback([&ctx, options, asset, grantee, expiry] {
+    ctx.action = [&ctx, options, asset, grantee, expiry]() -> Status {
+      Hash32 id{};
+      Status s = parse_id(*asset, "asset id", &id);
+      if (!s.is_ok()) return s;
+      Address address{};
+      s = ctx.resolve_address(*grantee, &address);
+      if (!s.is_ok()) return s;
+      v1::ObjectGrantUse op;
+      op.set_object_id(bytes_of(id));
+      op.set_grantee(bytes_of(address));
+      op.set_expiry_height(*expiry);
+      return run_op(ctx, *options, {op_field::kObjectGrantUse, op.SerializeAsString()});
+    };
+  });
+}
+
+void add_offer(CLI::App* code, Context& ctx) {
+  struct Args {
+    CodeTxOptions options;
+    std::string asset, price, buyer;
+    uint64_t expiry_height = 0;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("offer", "Offer an asset for sale");
+  cmd->add_option("ASSET", args->asset, "Asset or composite id (hex)")->required();
+  cmd->add_option("PRICE", args->price, "Price, such as 1000atm")->required();
+  cmd->add_option("--buyer", args->buyer, "Only this buyer may accept: an atm1 address or a key name");
+  cmd->add_option("--expiry-height", args->expiry_height, "Last height at which the offer may be accepted; 0: none")
+      ->capture_default_str();
+  add_signing_options(cmd, args->options);
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      Hash32 id{};
+      Status s = parse_id(args->asset, "asset id", &id);
+      if (!s.is_ok()) return s;
+      Coin price;
+      s = parse_coin(args->price, &price);
+      if (!s.is_ok()) return s;
+      v1::OfferCreate op;
+      op.set_object_id(bytes_of(id));
+      op.mutable_price()->set_denom(price.denom);
+      op.mutable_price()->set_amount(amount_to_string(price.amount));
+      if (!args->buyer.empty()) {
+        Address buyer{};
+        s = ctx.resolve_address(args->buyer, &buyer);
+        if (!s.is_ok()) return s;
+        op.set_buyer(bytes_of(buyer));
+      }
+      op.set_expiry_height(args->expiry_height);
+      return run_op(ctx, args->options, {op_field::kOfferCreate, op.SerializeAsString()}, "offer");
+    };
+  });
+}
+
+}  // namespace
+
+void add_code_tx_commands(CLI::App* code, Context& ctx) {
+  add_publish(code, ctx);
+  add_commit(code, ctx);
+  add_merge(code, ctx);
+  add_propose(code, ctx);
+  add_branch(code, ctx);
+  add_rules(code, ctx);
+  add_review(code, ctx);
+  add_compose(code, ctx);
+  add_id_command(code, ctx, "decompose", "Unwrap a composite; its children return to its owner", "COMPOSITE",
+                 [](const Hash32& id) {
+                   v1::CodeDecompose op;
+                   op.set_composite_id(bytes_of(id));
+                   return EncodedOp{op_field::kCodeDecompose, op.SerializeAsString()};
+                 });
+  add_transfer(code, ctx);
+  add_grant(code, ctx);
+  add_offer(code, ctx);
+  add_id_command(code, ctx, "accept", "Accept an offer: pay its price and take the object", "OFFER",
+                 [](const Hash32& id) {
+                   v1::OfferAccept op;
+                   op.set_offer_id(bytes_of(id));
+                   return EncodedOp{op_field::kOfferAccept, op.SerializeAsString()};
+                 });
+  add_id_command(code, ctx, "cancel-offer", "Withdraw an offer you made", "OFFER", [](const Hash32& id) {
+    v1::OfferCancel op;
+    op.set_offer_id(bytes_of(id));
+    return EncodedOp{op_field::kOfferCancel, op.SerializeAsString()};
+  });
+}
+
+void add_code_commands(CLI::App& app, Context& ctx) {
+  CLI::App* code = app.add_subcommand("code", "Publish, version, review, compose and trade code assets");
+  code->require_subcommand(1);
+  add_code_tx_commands(code, ctx);
+  add_code_read_commands(code, ctx);
+}
+
+}  // namespace automata::cli

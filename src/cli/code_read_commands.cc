@@ -1,0 +1,446 @@
+// automata code log | diff | checkout | show | list | proposals
+#include "automata/cli/code_client.h"
+#include "automata/cli/code_commands.h"
+#include "automata/cli/code_diff.h"
+#include "automata/cli/code_graph.h"
+#include "automata/crypto/bech32.h"
+#include "cli/context.h"
+
+#include <CLI/CLI.hpp>
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+
+namespace automata::cli {
+
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+constexpr uint64_t kPageLimit = 200;  // the max a list method returns per page
+constexpr size_t kShortIdDigits = 12;
+
+std::string short_id(const std::string& hex) { return hex.substr(0, kShortIdDigits); }
+
+std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+Status parse_asset(const std::string& text, std::string* hex) {
+  Hash32 id{};
+  Status s = parse_id(text, "asset id", &id);
+  if (!s.is_ok()) return s;
+  *hex = to_hex(id);
+  return Status::ok();
+}
+
+// Calls a list method page by page until limit items are read or the
+// cursor runs out, appending the items of `field`.
+Status read_pages(Context& ctx, const std::string& method, json params, const std::string& field, uint64_t limit,
+                  json* items) {
+  *items = json::array();
+  while (items->size() < limit) {
+    params["limit"] = std::min<uint64_t>(kPageLimit, limit - items->size());
+    json page;
+    Status s = ctx.call(method, params, &page);
+    if (!s.is_ok()) return s;
+    for (const auto& item : page.value(field, json::array())) items->push_back(item);
+    const json cursor = page.value("next_cursor", json(nullptr));
+    if (!cursor.is_string() || cursor.get<std::string>().empty()) break;
+    params["cursor"] = cursor;
+  }
+  return Status::ok();
+}
+
+void add_log(CLI::App* code, Context& ctx) {
+  struct Args {
+    std::string asset, branch, version;
+    uint64_t limit = 50;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("log", "Show the version history of a branch as a graph");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("--branch", args->branch, "Branch whose history to show (default: main)");
+  cmd->add_option("--version", args->version, "Show the history of this version instead of a branch head");
+  cmd->add_option("--limit", args->limit, "Max versions to show")->capture_default_str();
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      std::string asset;
+      Status s = parse_asset(args->asset, &asset);
+      if (!s.is_ok()) return s;
+      if (!args->branch.empty() && !args->version.empty()) {
+        return Status::invalid_argument("give --branch or --version, not both");
+      }
+      if (args->limit == 0) return Status::invalid_argument("--limit must be at least 1");
+      json params = {{"id", asset}};
+      if (!args->version.empty()) {
+        params["version"] = args->version;
+      } else {
+        params["branch"] = args->branch.empty() ? "main" : args->branch;
+      }
+      json versions;
+      s = read_pages(ctx, "code_log", params, "versions", args->limit, &versions);
+      if (!s.is_ok()) return s;
+      if (ctx.json_output()) {
+        *ctx.out << json{{"versions", versions}}.dump(2) << "\n";
+        return Status::ok();
+      }
+      std::vector<GraphNode> nodes;
+      for (const auto& version : versions) {
+        GraphNode node;
+        node.id = version.value("id", std::string());
+        for (const auto& parent : version.value("parents", json::array())) node.parents.push_back(parent);
+        node.label = short_id(node.id) + " " + first_line(version.value("message", std::string())) + " (height " +
+                     version.value("height", json(0)).dump() + ")";
+        nodes.push_back(std::move(node));
+      }
+      for (const auto& line : render_graph(nodes)) *ctx.out << line << "\n";
+      return Status::ok();
+    };
+  });
+}
+
+// A diff side: "ASSET:BRANCH" or a version id.
+Status resolve_side(Context& ctx, const std::string& text, std::string* version_hex) {
+  size_t colon = text.find(':');
+  if (colon == std::string::npos) {
+    Hash32 id{};
+    Status s = parse_id(text, "version (or ASSET:BRANCH)", &id);
+    if (!s.is_ok()) return s;
+    *version_hex = to_hex(id);
+    return Status::ok();
+  }
+  std::string asset;
+  Status s = parse_asset(text.substr(0, colon), &asset);
+  if (!s.is_ok()) return s;
+  std::string branch = text.substr(colon + 1);
+  if (branch.empty()) return Status::invalid_argument("invalid '" + text + "': the branch after ':' is empty");
+  return resolve_version(ctx, asset, branch, version_hex);
+}
+
+std::string mode_text(uint32_t mode) { return mode == kModeExecutable ? "100755" : "100644"; }
+
+// Prints the unified diff of one path, or "binary files differ".
+Status print_file_diff(Context& ctx, const std::string& path, const CodeFile* before, const CodeFile* after) {
+  std::string old_text;
+  std::string new_text;
+  if (before != nullptr) {
+    Status s = fetch_blob(ctx, before->blob_hash, &old_text);
+    if (!s.is_ok()) return s;
+  }
+  if (after != nullptr) {
+    Status s = fetch_blob(ctx, after->blob_hash, &new_text);
+    if (!s.is_ok()) return s;
+  }
+  *ctx.out << "diff a/" << path << " b/" << path << "\n";
+  if (before != nullptr && after != nullptr && before->mode != after->mode) {
+    *ctx.out << "old mode " << mode_text(before->mode) << "\nnew mode " << mode_text(after->mode) << "\n";
+  }
+  if (is_binary_content(old_text) || is_binary_content(new_text)) {
+    if (old_text != new_text) *ctx.out << "binary files differ\n";
+    return Status::ok();
+  }
+  std::string a_label = before != nullptr ? "a/" + path : "/dev/null";
+  std::string b_label = after != nullptr ? "b/" + path : "/dev/null";
+  *ctx.out << unified_diff(old_text, new_text, a_label, b_label);
+  return Status::ok();
+}
+
+void add_diff(CLI::App* code, Context& ctx) {
+  auto a = std::make_shared<std::string>();
+  auto b = std::make_shared<std::string>();
+  auto name_only = std::make_shared<bool>(false);
+  CLI::App* cmd = code->add_subcommand("diff", "Compare two versions: changed paths, then a unified diff");
+  cmd->add_option("A", *a, "Old side: a version id or ASSET:BRANCH")->required();
+  cmd->add_option("B", *b, "New side: a version id or ASSET:BRANCH")->required();
+  cmd->add_flag("--name-only", *name_only, "List the changed paths only");
+  cmd->callback([&ctx, a, b, name_only] {
+    ctx.action = [&ctx, a, b, name_only]() -> Status {
+      std::string a_version;
+      std::string b_version;
+      Status s = resolve_side(ctx, *a, &a_version);
+      if (!s.is_ok()) return s;
+      s = resolve_side(ctx, *b, &b_version);
+      if (!s.is_ok()) return s;
+      std::vector<CodeFile> a_files;
+      std::vector<CodeFile> b_files;
+      s = fetch_tree(ctx, a_version, &a_files);
+      if (!s.is_ok()) return s;
+      s = fetch_tree(ctx, b_version, &b_files);
+      if (!s.is_ok()) return s;
+
+      std::map<std::string, const CodeFile*> before;
+      std::map<std::string, const CodeFile*> after;
+      for (const auto& file : a_files) before[file.path] = &file;
+      for (const auto& file : b_files) after[file.path] = &file;
+      std::set<std::string> paths;
+      for (const auto& [path, file] : before) paths.insert(path);
+      for (const auto& [path, file] : after) paths.insert(path);
+
+      json changes = json::array();
+      std::vector<std::pair<std::string, std::string>> listed;  // path, status
+      for (const auto& path : paths) {
+        auto old_it = before.find(path);
+        auto new_it = after.find(path);
+        std::string status;
+        if (old_it == before.end()) {
+          status = "added";
+        } else if (new_it == after.end()) {
+          status = "removed";
+        } else if (old_it->second->blob_hash != new_it->second->blob_hash ||
+                   old_it->second->mode != new_it->second->mode) {
+          status = "changed";
+        } else {
+          continue;
+        }
+        listed.emplace_back(path, status);
+        changes.push_back({{"path", path}, {"status", status}});
+      }
+      if (ctx.json_output()) {
+        *ctx.out << json{{"a", a_version}, {"b", b_version}, {"changes", changes}}.dump(2) << "\n";
+        return Status::ok();
+      }
+      for (const auto& [path, status] : listed) *ctx.out << status << ": " << path << "\n";
+      if (listed.empty()) *ctx.out << "no differences\n";
+      if (*name_only) return Status::ok();
+      for (const auto& [path, status] : listed) {
+        auto old_it = before.find(path);
+        auto new_it = after.find(path);
+        s = print_file_diff(ctx, path, old_it == before.end() ? nullptr : old_it->second,
+                            new_it == after.end() ? nullptr : new_it->second);
+        if (!s.is_ok()) return s;
+      }
+      return Status::ok();
+    };
+  });
+}
+
+Status write_checkout_file(const fs::path& target, const std::string& data, uint32_t mode) {
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  if (ec) return Status::io_error("cannot create directory " + target.parent_path().string() + ": " + ec.message());
+  std::ofstream out(target, std::ios::binary | std::ios::trunc);
+  if (!out) return Status::io_error("cannot open " + target.string() + " for writing");
+  out.write(data.data(), static_cast<std::streamsize>(data.size()));
+  out.close();
+  if (!out) return Status::io_error("cannot write " + target.string());
+  if (::chmod(target.c_str(), mode == kModeExecutable ? 0755 : 0644) != 0) {
+    return Status::io_error("cannot set the mode of " + target.string());
+  }
+  return Status::ok();
+}
+
+void add_checkout(CLI::App* code, Context& ctx) {
+  struct Args {
+    std::string asset, version, out;
+    bool force = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("checkout", "Write the files of a version into a directory");
+  cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
+  cmd->add_option("VERSION", args->version, "Version id or branch name (default: main)");
+  cmd->add_option("--out", args->out, "Directory to write into")->required();
+  cmd->add_flag("--force", args->force, "Write into a non-empty directory, replacing files of the same path");
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      std::string asset;
+      Status s = parse_asset(args->asset, &asset);
+      if (!s.is_ok()) return s;
+      fs::path out_dir(args->out);
+      std::error_code ec;
+      if (fs::exists(out_dir, ec)) {
+        if (!fs::is_directory(out_dir, ec)) return Status::invalid_argument(args->out + " is not a directory");
+        if (!fs::is_empty(out_dir, ec) && !args->force) {
+          return Status::invalid_argument("directory " + args->out + " is not empty; pass --force to write into it");
+        }
+      }
+      std::string version;
+      s = resolve_version(ctx, asset, args->version.empty() ? "main" : args->version, &version);
+      if (!s.is_ok()) return s;
+      std::vector<CodeFile> files;
+      s = fetch_tree(ctx, version, &files);
+      if (!s.is_ok()) return s;
+
+      // The tree the node sent must hash to the version's tree hash.
+      json log;
+      s = ctx.call("code_log", {{"id", asset}, {"version", version}, {"limit", 1}}, &log);
+      if (!s.is_ok()) return s;
+      const json versions = log.value("versions", json::array());
+      if (versions.empty() || versions[0].value("id", std::string()) != version) {
+        return Status::not_found("version " + version + " is not in the history of asset " + asset);
+      }
+      std::string expected = versions[0].value("tree_hash", std::string());
+      std::string actual = to_hex(code_tree_hash(files));
+      if (expected != actual) {
+        return Status::io_error("the tree of version " + version + " hashes to " + actual +
+                                " but the version records " + expected);
+      }
+
+      fs::create_directories(out_dir, ec);
+      if (ec) return Status::io_error("cannot create directory " + args->out + ": " + ec.message());
+      std::string data;
+      uint64_t bytes = 0;
+      for (const CodeFile& file : files) {
+        s = fetch_blob(ctx, file.blob_hash, &data);
+        if (!s.is_ok()) return s;
+        s = write_checkout_file(out_dir / file.path, data, file.mode);
+        if (!s.is_ok()) return s;
+        bytes += data.size();
+      }
+      if (ctx.json_output()) {
+        *ctx.out << json{{"version", version}, {"files", files.size()}, {"bytes", bytes}, {"out", args->out}}.dump(2)
+                 << "\n";
+      } else {
+        *ctx.out << "checked out version " << version << ": " << files.size() << " files, " << bytes << " bytes into "
+                 << args->out << "\n";
+      }
+      return Status::ok();
+    };
+  });
+}
+
+void print_asset(Context& ctx, const json& asset) {
+  std::ostream& out = *ctx.out;
+  for (const char* field : {"id", "kind", "name", "owner", "author", "license", "royalty_bps", "created_height",
+                            "updated_height"}) {
+    if (!asset.contains(field)) continue;
+    const json& value = asset[field];
+    out << field << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+  const json wrapped = asset.value("wrapped_by", json(nullptr));
+  out << "wrapped_by: " << (wrapped.is_string() ? wrapped.get<std::string>() : std::string("none")) << "\n";
+  out << "language_tags: " << asset.value("language_tags", json::array()).dump() << "\n";
+  out << "branches:\n";
+  for (const auto& [name, head] : asset.value("branches", json::object()).items()) {
+    out << "  " << name << " " << (head.is_string() ? head.get<std::string>() : head.dump()) << "\n";
+  }
+  for (const auto& [branch, rules] : asset.value("rules", json::object()).items()) {
+    out << "rules " << branch << ": " << rules.value("required_approvals", json(0)).dump() << " of "
+        << rules.value("reviewers", json::array()).dump() << ", max_change_bytes "
+        << rules.value("max_change_bytes", json(0)).dump() << ", licenses "
+        << rules.value("license_allow_list", json::array()).dump() << "\n";
+  }
+  const json children = asset.value("children", json::array());
+  if (!children.empty()) out << "children:\n";
+  for (const auto& child : children) {
+    out << "  " << child.value("asset_id", std::string()) << "@" << child.value("version", std::string()) << "\n";
+  }
+  for (const auto& grant : asset.value("grants", json::array())) {
+    out << "grant " << grant.value("grantee", std::string()) << " until height "
+        << grant.value("expiry_height", json(0)).dump() << "\n";
+  }
+}
+
+void add_show(CLI::App* code, Context& ctx) {
+  auto asset_text = std::make_shared<std::string>();
+  CLI::App* cmd = code->add_subcommand("show", "Show an asset: owner, branches, rules, children and grants");
+  cmd->add_option("ASSET", *asset_text, "Asset or composite id (hex)")->required();
+  cmd->callback([&ctx, asset_text] {
+    ctx.action = [&ctx, asset_text]() -> Status {
+      std::string asset;
+      Status s = parse_asset(*asset_text, &asset);
+      if (!s.is_ok()) return s;
+      json result;
+      s = ctx.call("code_get", {{"id", asset}}, &result);
+      if (!s.is_ok()) return s;
+      if (ctx.json_output()) {
+        *ctx.out << result.dump(2) << "\n";
+      } else {
+        print_asset(ctx, result);
+      }
+      return Status::ok();
+    };
+  });
+}
+
+void add_list(CLI::App* code, Context& ctx) {
+  struct Args {
+    std::string owner, author;
+    uint64_t limit = 200;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cmd = code->add_subcommand("list", "List code assets");
+  cmd->add_option("--owner", args->owner, "Only assets owned by this atm1 address or key name");
+  cmd->add_option("--author", args->author, "Only assets authored by this atm1 address or key name");
+  cmd->add_option("--limit", args->limit, "Max assets to list")->capture_default_str();
+  cmd->callback([&ctx, args] {
+    ctx.action = [&ctx, args]() -> Status {
+      json params = json::object();
+      for (auto [field, text] : {std::pair<const char*, std::string*>{"owner", &args->owner},
+                                 std::pair<const char*, std::string*>{"author", &args->author}}) {
+        if (text->empty()) continue;
+        Address address{};
+        Status s = ctx.resolve_address(*text, &address);
+        if (!s.is_ok()) return s;
+        params[field] = crypto::encode_address(address);
+      }
+      json assets;
+      Status s = read_pages(ctx, "code_list", params, "assets", args->limit, &assets);
+      if (!s.is_ok()) return s;
+      if (ctx.json_output()) {
+        *ctx.out << json{{"assets", assets}}.dump(2) << "\n";
+        return Status::ok();
+      }
+      if (assets.empty()) *ctx.out << "no assets\n";
+      for (const auto& asset : assets) {
+        *ctx.out << asset.value("id", std::string()) << " " << asset.value("kind", std::string()) << " "
+                 << asset.value("name", std::string()) << " owner " << asset.value("owner", std::string()) << "\n";
+      }
+      return Status::ok();
+    };
+  });
+}
+
+void add_proposals(CLI::App* code, Context& ctx) {
+  auto asset_text = std::make_shared<std::string>();
+  auto status = std::make_shared<std::string>();
+  CLI::App* cmd = code->add_subcommand("proposals", "List the proposals of an asset");
+  cmd->add_option("ASSET", *asset_text, "Asset id (hex)")->required();
+  cmd->add_option("--status", *status, "Only proposals with this status")
+      ->check(CLI::IsMember({"open", "landed", "rejected"}));
+  cmd->callback([&ctx, asset_text, status] {
+    ctx.action = [&ctx, asset_text, status]() -> Status {
+      std::string asset;
+      Status s = parse_asset(*asset_text, &asset);
+      if (!s.is_ok()) return s;
+      json params = {{"id", asset}};
+      if (!status->empty()) params["status"] = *status;
+      json result;
+      s = ctx.call("code_proposals", params, &result);
+      if (!s.is_ok()) return s;
+      if (ctx.json_output()) {
+        *ctx.out << result.dump(2) << "\n";
+        return Status::ok();
+      }
+      const json proposals = result.value("proposals", json::array());
+      if (proposals.empty()) *ctx.out << "no proposals\n";
+      for (const auto& p : proposals) {
+        *ctx.out << p.value("id", std::string()) << " " << p.value("status", std::string()) << " branch "
+                 << p.value("branch", std::string()) << ", " << p.value("approvals", json::array()).size()
+                 << " approvals, " << p.value("rejections", json::array()).size() << " rejections: "
+                 << first_line(p.value("message", std::string()));
+        const json landed = p.value("landed_version", json(nullptr));
+        if (landed.is_string() && !landed.get<std::string>().empty()) {
+          *ctx.out << " (landed as " << short_id(landed.get<std::string>()) << ")";
+        }
+        *ctx.out << "\n";
+      }
+      return Status::ok();
+    };
+  });
+}
+
+}  // namespace
+
+void add_code_read_commands(CLI::App* code, Context& ctx) {
+  add_log(code, ctx);
+  add_diff(code, ctx);
+  add_checkout(code, ctx);
+  add_show(code, ctx);
+  add_list(code, ctx);
+  add_proposals(code, ctx);
+}
+
+}  // namespace automata::cli
