@@ -1,0 +1,138 @@
+// Directory scans for publish and commit, path rules and the tree hash,
+// on real files in a temp directory.
+#include "automata/cli/code_tree.h"
+
+#include "automata/crypto/sha256.h"
+#include "temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+namespace automata::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+void write_file(const fs::path& path, const std::string& contents) {
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary);
+  out << contents;
+}
+
+TEST(CodeTree, PathRules) {
+  EXPECT_EQ(check_code_path("src/main.cc"), "");
+  EXPECT_EQ(check_code_path("a"), "");
+  EXPECT_EQ(check_code_path(".hidden/x"), "");
+  for (const char* bad : {"", "/abs", "a//b", "a/", "./a", "a/../b", "..", "a\\b"}) {
+    EXPECT_NE(check_code_path(bad), "") << "'" << bad << "'";
+  }
+  EXPECT_NE(check_code_path(std::string("a\0b", 3)), "");
+  EXPECT_EQ(check_code_path(std::string(512, 'p')), "");
+  EXPECT_NE(check_code_path(std::string(513, 'p')).find("512"), std::string::npos);
+}
+
+TEST(CodeTree, ScanSkipsGitBuildAndSymlinks) {
+  TempDir dir;
+  fs::path root = dir.path();
+  write_file(root / "README.md", "hello\n");
+  write_file(root / "src/a.cc", "int a;\n");
+  write_file(root / "src/b/c.h", "#pragma once\n");
+  write_file(root / "run.sh", "#!/bin/sh\n");
+  ASSERT_EQ(::chmod((root / "run.sh").c_str(), 0755), 0);
+  write_file(root / ".git/HEAD", "ref: refs/heads/main\n");
+  write_file(root / "build/out.o", "object");
+  write_file(root / "cmake-build-debug/x", "object");
+  fs::create_symlink(root / "README.md", root / "link.md");
+
+  CodeScan scan;
+  Status s = scan_code_dir(root, CodeTreeLimits{}, &scan);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+
+  std::vector<std::string> paths;
+  for (const auto& file : scan.files) paths.push_back(file.path);
+  std::vector<std::string> expected = {"README.md", "run.sh", "src/a.cc", "src/b/c.h"};
+  EXPECT_EQ(paths, expected);
+
+  ASSERT_EQ(scan.files.size(), 4u);
+  EXPECT_EQ(scan.files[0].blob_hash, crypto::sha256(as_view("hello\n")));
+  EXPECT_EQ(scan.files[0].size, 6u);
+  EXPECT_EQ(scan.files[0].mode, kModeRegular);
+  EXPECT_EQ(scan.files[1].mode, kModeExecutable);
+  EXPECT_EQ(scan.total_bytes, 6u + 10u + 7u + 13u);
+
+  ASSERT_EQ(scan.warnings.size(), 1u);
+  EXPECT_NE(scan.warnings[0].find("symlink link.md"), std::string::npos) << scan.warnings[0];
+}
+
+TEST(CodeTree, ScanRejectsOversizedFile) {
+  TempDir dir;
+  write_file(fs::path(dir.path()) / "big.bin", std::string(2049, 'x'));
+  CodeTreeLimits limits;
+  limits.max_blob_bytes = 2048;
+  CodeScan scan;
+  Status s = scan_code_dir(dir.path(), limits, &scan);
+  ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(s.message().find("big.bin"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("2048"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ScanRejectsTooManyFiles) {
+  TempDir dir;
+  for (int i = 0; i < 4; ++i) write_file(fs::path(dir.path()) / ("f" + std::to_string(i)), "x");
+  CodeTreeLimits limits;
+  limits.max_files = 3;
+  CodeScan scan;
+  Status s = scan_code_dir(dir.path(), limits, &scan);
+  ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(s.message().find("3 files"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ScanRejectsBackslashInName) {
+  TempDir dir;
+  write_file(fs::path(dir.path()) / "a\\b.txt", "x");
+  CodeScan scan;
+  Status s = scan_code_dir(dir.path(), CodeTreeLimits{}, &scan);
+  ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(s.message().find("backslash"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ScanOfMissingDirIsNotFound) {
+  CodeScan scan;
+  EXPECT_TRUE(scan_code_dir("/tmp/automata_code_tree_does_not_exist", CodeTreeLimits{}, &scan).is_not_found());
+}
+
+TEST(CodeTree, TreeHashIsRfc6962RootOfSortedEntries) {
+  CodeFile a{"a.txt", crypto::sha256(as_view("A")), kModeRegular, 1, {}};
+  CodeFile b{"b/x.sh", crypto::sha256(as_view("B")), kModeExecutable, 1, {}};
+
+  // leaf = SHA-256(0x00 || entry), root = SHA-256(0x01 || leaf_a || leaf_b).
+  auto leaf = [](const std::string& entry) {
+    std::string data = std::string(1, '\0') + entry;
+    return crypto::sha256(as_view(data));
+  };
+  Hash32 leaf_a = leaf(serialize_tree_entry(a));
+  Hash32 leaf_b = leaf(serialize_tree_entry(b));
+  std::string node = std::string(1, '\x01') + to_string(leaf_a) + to_string(leaf_b);
+  Hash32 expected = crypto::sha256(as_view(node));
+
+  EXPECT_EQ(code_tree_hash({a, b}), expected);
+  EXPECT_EQ(code_tree_hash({b, a}), expected) << "input order must not matter";
+  CodeFile b_regular = b;
+  b_regular.mode = kModeRegular;
+  EXPECT_NE(code_tree_hash({a, b_regular}), expected) << "the mode is part of the entry";
+}
+
+TEST(CodeTree, TreeEntryEncodesPathHashAndMode) {
+  CodeFile file{"p", crypto::sha256(as_view("x")), kModeExecutable, 1, {}};
+  std::string bytes = serialize_tree_entry(file);
+  // Field 1 (path) "p", field 2 (blob_hash) 32 bytes, field 3 (mode) varint 0755.
+  std::string expected = std::string("\x0a\x01p", 3) + std::string("\x12\x20", 2) + to_string(file.blob_hash) +
+                         std::string("\x18\xed\x03", 3);
+  EXPECT_EQ(bytes, expected);
+}
+
+}  // namespace
+}  // namespace automata::cli
