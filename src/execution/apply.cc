@@ -54,6 +54,11 @@ Status run_ops(const DecodedTx& tx, Overlay& op_state, GasMeter& gas, ApplyOutco
         code = ResultCode::kInvalidOp;
         log = "no operation set";
         break;
+      default:
+        // The check stage rejects op kinds without a module.
+        code = ResultCode::kInvalidOp;
+        log = fmt::format("op of field number {} has no module to run it", static_cast<int>(op.kind_case()));
+        break;
     }
     if (!status.is_ok()) return status;
     if (code != ResultCode::kOk) {

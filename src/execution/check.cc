@@ -34,6 +34,11 @@ StageResult check_op(const v1::Op& op, int index, std::string* log) {
     case v1::Op::kMultiSend: code = bank::check_multi_send(op.multi_send(), log); break;
     case v1::Op::KIND_NOT_SET:
       return reject(ResultCode::kInvalidOp, fmt::format("ops[{}] has no operation set", index));
+    default:
+      // TODO: route the code and object ops once their module exists.
+      return reject(ResultCode::kInvalidOp,
+                    fmt::format("ops[{}] is an op of field number {}, which this node does not execute yet", index,
+                                static_cast<int>(op.kind_case())));
   }
   if (code != ResultCode::kOk) return reject(code, fmt::format("ops[{}]: {}", index, *log));
   return {};
