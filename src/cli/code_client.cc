@@ -22,6 +22,9 @@ constexpr uint64_t kTxOverheadBytes = 2048;
 // Upload txs submitted before waiting for the oldest one, well below the
 // mempool's default max nonce gap of 64.
 constexpr size_t kUploadWindow = 32;
+// Blobs per upload tx, so that the per-blob gas stays well inside
+// max_gas_per_tx.
+constexpr size_t kMaxBlobsPerUpload = 1500;
 // Hashes per blobs_missing request.
 constexpr size_t kMissingQueryBatch = 1000;
 
@@ -101,7 +104,7 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   return Status::ok();
 }
 
-Status CodeSigner::submit(std::vector<EncodedOp> ops, Hash32* hash) {
+Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash32* hash) {
   OpsTxRequest request;
   request.chain_id = state_->chain_id;
   request.nonce = state_->next_nonce;
@@ -112,7 +115,7 @@ Status CodeSigner::submit(std::vector<EncodedOp> ops, Hash32* hash) {
   SignedTx tx;
   uint64_t gas = state_->options.gas.value_or(0);
   for (int pass = 0; pass < 2; ++pass) {
-    if (!state_->options.gas) gas = estimate_ops_gas(tx.tx_bytes.size() + 32, request.ops.size());
+    if (!state_->options.gas) gas = estimate_ops_gas(tx.tx_bytes.size() + 32, request.ops.size(), hint);
     request.gas_limit = gas;
     if (state_->fixed_fee) {
       request.fee = *state_->fixed_fee;
@@ -260,10 +263,11 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
   if (!s.is_ok()) return s;
   if (missing.empty()) return Status::ok();
 
-  uint64_t max_tx = signer.options().max_tx_bytes;
+  uint64_t max_tx = std::min(signer.options().max_tx_bytes, signer.options().upload_tx_bytes);
   if (max_tx <= kTxOverheadBytes) {
-    return Status::invalid_argument("--max-tx-bytes " + std::to_string(max_tx) + " leaves no room for blobs; use more than " +
-                                    std::to_string(kTxOverheadBytes));
+    return Status::invalid_argument("an upload tx of " + std::to_string(max_tx) +
+                                    " bytes leaves no room for blobs; allow more than " +
+                                    std::to_string(kTxOverheadBytes) + " bytes");
   }
   std::vector<uint64_t> sizes;
   uint64_t total_bytes = 0;
@@ -272,7 +276,7 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
     total_bytes += file->size;
   }
   std::vector<std::vector<size_t>> batches;
-  s = plan_upload_batches(sizes, max_tx - kTxOverheadBytes, &batches);
+  s = plan_upload_batches(sizes, max_tx - kTxOverheadBytes, kMaxBlobsPerUpload, &batches);
   if (!s.is_ok()) return s;
 
   std::vector<Hash32> submitted;
@@ -281,6 +285,7 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
   std::string data;
   for (size_t b = 0; b < batches.size(); ++b) {
     v1::CodeUploadBlobs upload;
+    GasHint hint;
     for (size_t index : batches[b]) {
       const CodeFile& file = *missing[index];
       s = read_file_bytes(file.source, &data);
@@ -290,9 +295,11 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
       }
       upload.add_blobs(data);
       sent_bytes += file.size;
+      hint.blob_count += 1;
+      hint.blob_bytes += file.size;
     }
     Hash32 hash{};
-    s = signer.submit({EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()}}, &hash);
+    s = signer.submit({EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()}}, hint, &hash);
     if (!s.is_ok() && s.kind() == Status::Kind::kInvalidArgument) {
       return Status::invalid_argument("upload tx " + std::to_string(b + 1) + ": " + s.message());
     }

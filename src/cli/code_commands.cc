@@ -33,6 +33,8 @@ void add_tree_options(CLI::App* cmd, CodeTxOptions& options) {
   cmd->add_option("--max-tx-bytes", options.max_tx_bytes,
                   "Max size of one tx in bytes (the chain's max_tx_bytes); blob uploads are split under it")
       ->capture_default_str();
+  cmd->add_option("--upload-tx-bytes", options.upload_tx_bytes, "Target size in bytes of one blob upload tx")
+      ->capture_default_str();
 }
 
 void print_warnings(Context& ctx, const CodeScan& scan) {
@@ -65,7 +67,7 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   Status s = CodeSigner::open(ctx, options, &signer);
   if (!s.is_ok()) return s;
   Hash32 hash{};
-  s = signer->submit({std::move(op)}, &hash);
+  s = signer->submit({std::move(op)}, GasHint{}, &hash);
   if (!s.is_ok()) return s;
   json committed;
   s = finish_tx(ctx, *signer, hash, &committed);
@@ -90,7 +92,7 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   s = upload_missing_blobs(ctx, *signer, scan);
   if (!s.is_ok()) return s;
   Hash32 hash{};
-  s = signer->submit({make_op(scan)}, &hash);
+  s = signer->submit({make_op(scan)}, GasHint{0, 0, scan.files.size()}, &hash);
   if (!s.is_ok()) return s;
   json committed;
   s = finish_tx(ctx, *signer, hash, &committed);

@@ -13,9 +13,12 @@ namespace {
 // TxBody.ops is field 8, length-delimited.
 constexpr uint32_t kTxBodyOpsField = 8;
 constexpr uint32_t kLengthDelimited = 2;
-// Allowance per code or object op beyond the intrinsic gas: state reads and
-// writes of the object, its index entries and the version record.
-constexpr uint64_t kOpAllowance = 50'000;
+// The code module's charges (docs/gas.md). Per op: the object, version,
+// tree and index records it may read and write, about 12 records.
+constexpr uint64_t kPerOpRecords = 12 * (300 + 1'500);
+constexpr uint64_t kPerBlob = 300 + 1'500;  // existence check, then the write
+constexpr uint64_t kPerBlobByte = 4;
+constexpr uint64_t kPerTreeEntry = 150 + 300;  // validation plus the blob check
 
 void append_varint(std::string* out, uint64_t value) {
   while (value >= 0x80) {
@@ -93,16 +96,18 @@ Hash32 object_id(const Hash32& tx_hash, uint32_t op_index) {
   return crypto::sha256_concat({as_view(kDomain), ByteView(tx_hash), ByteView(index, 4)});
 }
 
-uint64_t estimate_ops_gas(size_t tx_bytes, size_t op_count, uint64_t max_gas) {
+uint64_t estimate_ops_gas(size_t tx_bytes, size_t op_count, const GasHint& hint, uint64_t max_gas) {
   uint64_t gas = execution::gas::intrinsic(tx_bytes, op_count);
-  gas += kOpAllowance * op_count;
-  gas += execution::gas::kPerTxByte * static_cast<uint64_t>(tx_bytes);
+  gas += kPerOpRecords * op_count;
+  gas += kPerBlob * hint.blob_count + kPerBlobByte * hint.blob_bytes;
+  gas += kPerTreeEntry * hint.tree_entries;
+  gas += gas / 4;
   return std::min(gas, max_gas);
 }
 
 uint64_t upload_entry_bytes(uint64_t size) { return 1 + varint_size(size) + size; }
 
-Status plan_upload_batches(const std::vector<uint64_t>& blob_sizes, uint64_t max_payload_bytes,
+Status plan_upload_batches(const std::vector<uint64_t>& blob_sizes, uint64_t max_payload_bytes, size_t max_blobs,
                            std::vector<std::vector<size_t>>* batches) {
   batches->clear();
   uint64_t used = 0;
@@ -113,7 +118,7 @@ Status plan_upload_batches(const std::vector<uint64_t>& blob_sizes, uint64_t max
                                       " bytes does not fit in one upload tx of at most " +
                                       std::to_string(max_payload_bytes) + " payload bytes");
     }
-    if (batches->empty() || used + bytes > max_payload_bytes) {
+    if (batches->empty() || used + bytes > max_payload_bytes || batches->back().size() >= max_blobs) {
       batches->emplace_back();
       used = 0;
     }

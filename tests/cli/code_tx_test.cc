@@ -89,20 +89,31 @@ TEST(CodeTx, UploadBatchesStayUnderPayload) {
   // Each blob of 100 bytes costs 1 tag + 1 length byte + 100 = 102 bytes.
   std::vector<uint64_t> sizes = {100, 100, 100, 100, 100};
   std::vector<std::vector<size_t>> batches;
-  ASSERT_TRUE(plan_upload_batches(sizes, 210, &batches).is_ok());
+  ASSERT_TRUE(plan_upload_batches(sizes, 210, 10, &batches).is_ok());
   std::vector<std::vector<size_t>> expected = {{0, 1}, {2, 3}, {4}};
   EXPECT_EQ(batches, expected);
 
+  ASSERT_TRUE(plan_upload_batches({1, 1, 1, 1, 1}, 1000, 2, &batches).is_ok());
+  std::vector<std::vector<size_t>> by_count = {{0, 1}, {2, 3}, {4}};
+  EXPECT_EQ(batches, by_count);
+
   EXPECT_EQ(upload_entry_bytes(300), 1u + 2u + 300u);
-  Status s = plan_upload_batches({50, 500}, 210, &batches);
+  Status s = plan_upload_batches({50, 500}, 210, 10, &batches);
   ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
   EXPECT_NE(s.message().find("blob 1"), std::string::npos) << s.message();
 }
 
-TEST(CodeTx, GasEstimateCoversIntrinsicAndIsCapped) {
-  uint64_t gas = estimate_ops_gas(1000, 1);
-  EXPECT_GE(gas, 5000u + 10u * 1000u + 1000u);
-  EXPECT_EQ(estimate_ops_gas(2'000'000, 1, 10'000'000), 10'000'000u);
+TEST(CodeTx, GasEstimateCoversChargesAndIsCapped) {
+  // Intrinsic gas of a 1000-byte, one-op tx: 5,000 + 10 * 1,000 + 1,000.
+  uint64_t intrinsic = 16'000;
+  EXPECT_GE(estimate_ops_gas(1000, 1), intrinsic);
+  // Two new blobs of 300 bytes: 2 * (300 + 1,500) + 4 * 600 on top.
+  GasHint upload{2, 600, 0};
+  EXPECT_GE(estimate_ops_gas(1000, 1, upload) - estimate_ops_gas(1000, 1), 2u * 1800u + 2400u);
+  // A tree of 100 entries: 150 per entry to validate, 300 per blob check.
+  GasHint tree{0, 0, 100};
+  EXPECT_GE(estimate_ops_gas(1000, 1, tree) - estimate_ops_gas(1000, 1), 100u * 450u);
+  EXPECT_EQ(estimate_ops_gas(2'000'000, 1, {}, 10'000'000), 10'000'000u);
 }
 
 TEST(CodeTx, Base64Decoding) {

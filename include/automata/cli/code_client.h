@@ -28,6 +28,9 @@ struct CodeTxOptions {
   bool wait = false;
   uint64_t timeout_seconds = 60;
   uint64_t max_tx_bytes = 1 << 20;   // the chain's max_tx_bytes
+  // Target size of one blob upload tx. Kept well under max_tx_bytes because
+  // every tx byte costs gas and a tx may use at most max_gas_per_tx.
+  uint64_t upload_tx_bytes = 384 * 1024;
 };
 
 // A key and its next nonce, for signing several txs in a row without
@@ -39,9 +42,10 @@ class CodeSigner {
   ~CodeSigner();
 
   // Signs ops with the next nonce and submits them with tx_submit. Stores
-  // the tx hash. A node rejection (-32002) becomes invalid_argument with
+  // the tx hash. Without --gas the gas limit comes from estimate_ops_gas()
+  // with the hint. A node rejection (-32002) becomes invalid_argument with
   // the result code name and log.
-  Status submit(std::vector<EncodedOp> ops, Hash32* hash);
+  Status submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash32* hash);
   // Polls tx_get until the tx is committed or the timeout passes.
   Status wait(const Hash32& hash, nlohmann::json* committed);
 

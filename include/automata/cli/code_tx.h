@@ -64,18 +64,26 @@ Status build_signed_ops_tx(const OpsTxRequest& request, const crypto::PrivateKey
 // SHA-256("automata/object" || tx_hash || big-endian u32 op_index).
 Hash32 object_id(const Hash32& tx_hash, uint32_t op_index);
 
+// What a tx stores, beyond its size and op count, for the gas estimate.
+struct GasHint {
+  uint64_t blob_count = 0;    // blobs uploaded
+  uint64_t blob_bytes = 0;    // bytes of those blobs
+  uint64_t tree_entries = 0;  // entries of content trees the ops carry
+};
+
 // A gas limit for a tx of tx_bytes bytes with op_count code or object ops:
-// the intrinsic gas plus an allowance per op and per byte stored, capped at
-// max_gas.
-// NOTE: an estimate from the gas schedule's per-byte and per-op constants;
-// pass --gas when a node charges more for an op.
-uint64_t estimate_ops_gas(size_t tx_bytes, size_t op_count, uint64_t max_gas = 10'000'000);
+// the intrinsic gas plus the code module's per-record, per-blob-byte and
+// per-tree-entry charges, with a quarter added as margin, capped at max_gas.
+// NOTE: an estimate that mirrors the code module's gas constants
+// (docs/gas.md); pass --gas when a node charges more.
+uint64_t estimate_ops_gas(size_t tx_bytes, size_t op_count, const GasHint& hint = {},
+                          uint64_t max_gas = 10'000'000);
 
 // Splits blobs (given by size, in upload order) into batches whose encoded
-// CodeUploadBlobs op stays within max_payload_bytes. Each batch lists blob
-// indexes in order. Returns invalid_argument naming the blob when one blob
-// alone does not fit.
-Status plan_upload_batches(const std::vector<uint64_t>& blob_sizes, uint64_t max_payload_bytes,
+// CodeUploadBlobs op stays within max_payload_bytes and that hold at most
+// max_blobs blobs. Each batch lists blob indexes in order. Returns
+// invalid_argument naming the blob when one blob alone does not fit.
+Status plan_upload_batches(const std::vector<uint64_t>& blob_sizes, uint64_t max_payload_bytes, size_t max_blobs,
                            std::vector<std::vector<size_t>>* batches);
 
 // Bytes a blob of `size` bytes adds to a CodeUploadBlobs message: its tag,
