@@ -1,9 +1,11 @@
-// automatad: the Automata node. Subcommands: init, start, dev, version.
+// automatad: the Automata node. Subcommands: init, start, dev, testnet,
+// version.
 #include "automata/crypto/bech32.h"
 #include "automata/crypto/keyring.h"
 #include "automata/node/dev.h"
 #include "automata/node/home.h"
 #include "automata/node/node.h"
+#include "automata/node/testnet.h"
 #include "automata/types/logging.h"
 
 #include <CLI/CLI.hpp>
@@ -84,6 +86,17 @@ int main(int argc, char** argv) {
   dev->add_option("--log-level", log_level, "trace, debug, info, warn, error, critical or off");
   dev->add_flag("--reset", reset, "Delete the dev chain and replace the keyring's \"dev\" key");
 
+  automata::node::TestnetOptions testnet_options;
+  auto* testnet = app.add_subcommand(
+      "testnet", "Write the homes of an N-validator chain on 127.0.0.1 that share one genesis and a funded dev key");
+  testnet->add_option("--validators", testnet_options.validators, "Number of validators, 1 to 100")
+      ->capture_default_str();
+  testnet->add_option("--out", testnet_options.out_dir, "Directory for node0 ... nodeN-1 and dev.json")->required();
+  testnet->add_option("--base-port", testnet_options.base_port,
+                      "First port; node i uses RPC port base+2i and P2P port base+2i+1")
+      ->capture_default_str();
+  testnet->add_option("--chain-id", testnet_options.chain_id, "Chain id")->capture_default_str();
+
   auto* version = app.add_subcommand("version", "Print the version");
 
   try {
@@ -117,6 +130,19 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (testnet->parsed()) {
+    automata::node::TestnetSetup setup;
+    Status status = automata::node::init_testnet(testnet_options, &setup);
+    if (!status.is_ok()) return fail(status.to_string());
+    for (const auto& node : setup.nodes) {
+      std::cout << node.home << ": rpc " << node.rpc_laddr << ", p2p " << node.p2p_laddr << "\n";
+    }
+    std::cout << "funded dev key: " << setup.dev_key_path << " ("
+              << automata::crypto::encode_address(automata::crypto::address_of(setup.dev_pubkey)) << ")\n"
+              << "start each node with: automatad start --home " << testnet_options.out_dir << "/node<i>\n";
+    return 0;
+  }
+
   if (start->parsed()) {
     return run_node({home, rpc_laddr, log_level}, nullptr);
   }
@@ -135,7 +161,9 @@ int main(int argc, char** argv) {
   } else {
     std::cout << "reusing dev chain in " << options.home << " (pass --reset to start over)\n";
   }
-  return run_node({options.home, rpc_laddr, log_level}, [&](const std::string&) {
+  automata::node::StartOptions dev_start{options.home, rpc_laddr, log_level};
+  dev_start.enable_p2p = false;
+  return run_node(dev_start, [&](const std::string&) {
     std::cout << "dev account \"" << automata::node::kDevKeyName << "\": " << dev_address << " (keyring "
               << options.keyring_dir << ")\n"
               << "try: automata tx send dev <address> 1000atm --wait\n";

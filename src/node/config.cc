@@ -1,5 +1,6 @@
 #include "automata/node/config.h"
 
+#include "automata/p2p/network.h"
 #include "automata/rpc/server.h"
 
 #include <fmt/format.h>
@@ -49,6 +50,16 @@ Status check_values(const NodeConfig& config, const std::string& source) {
   Status address = rpc::parse_listen_address(config.rpc.laddr, &host, &port);
   if (!address.is_ok()) return Status::invalid_argument(fmt::format("{}: rpc.laddr: {}", source, address.message()));
 
+  address = rpc::parse_listen_address(config.p2p.laddr, &host, &port);
+  if (!address.is_ok()) return Status::invalid_argument(fmt::format("{}: p2p.laddr: {}", source, address.message()));
+  for (const auto& entry : split_peers(config.p2p.persistent_peers)) {
+    p2p::PeerAddress peer;
+    Status parsed = p2p::parse_peer_address(entry, &peer);
+    if (!parsed.is_ok()) {
+      return Status::invalid_argument(fmt::format("{}: p2p.persistent_peers: {}", source, parsed.message()));
+    }
+  }
+
   bool known_level = false;
   for (auto level : kLogLevels) known_level = known_level || level == config.log_level;
   if (!known_level) {
@@ -65,6 +76,21 @@ Status check_values(const NodeConfig& config, const std::string& source) {
 
 }  // namespace
 
+std::vector<std::string> split_peers(const std::string& list) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t comma = list.find(',', start);
+    if (comma == std::string::npos) comma = list.size();
+    std::string entry = list.substr(start, comma - start);
+    size_t first = entry.find_first_not_of(" \t");
+    size_t last = entry.find_last_not_of(" \t");
+    if (first != std::string::npos) out.push_back(entry.substr(first, last - first + 1));
+    start = comma + 1;
+  }
+  return out;
+}
+
 Status parse_config(const std::string& text, const std::string& source, NodeConfig* config) {
   NodeConfig parsed;
   std::vector<SectionSpec> sections = {
@@ -79,7 +105,20 @@ Status parse_config(const std::string& text, const std::string& source, NodeConf
         {"max_nonce_gap", &parsed.mempool.max_nonce_gap}}},
       {"consensus",
        {{"block_interval_ms", &parsed.consensus.block_interval_ms, nullptr, 1, 3'600'000},
-        {"empty_block_interval_ms", &parsed.consensus.empty_block_interval_ms, nullptr, 1, 86'400'000}}},
+        {"empty_block_interval_ms", &parsed.consensus.empty_block_interval_ms, nullptr, 1, 86'400'000},
+        {"create_empty_blocks_interval_ms", &parsed.consensus.empty_block_interval_ms, nullptr, 1, 86'400'000},
+        {"timeout_propose_ms", &parsed.consensus.timeout_propose_ms, nullptr, 1, 3'600'000},
+        {"timeout_propose_delta_ms", &parsed.consensus.timeout_propose_delta_ms, nullptr, 0, 3'600'000},
+        {"timeout_prevote_ms", &parsed.consensus.timeout_prevote_ms, nullptr, 1, 3'600'000},
+        {"timeout_prevote_delta_ms", &parsed.consensus.timeout_prevote_delta_ms, nullptr, 0, 3'600'000},
+        {"timeout_precommit_ms", &parsed.consensus.timeout_precommit_ms, nullptr, 1, 3'600'000},
+        {"timeout_precommit_delta_ms", &parsed.consensus.timeout_precommit_delta_ms, nullptr, 0, 3'600'000}}},
+      {"p2p",
+       {{"laddr", nullptr, &parsed.p2p.laddr},
+        {"persistent_peers", nullptr, &parsed.p2p.persistent_peers},
+        {"max_peers", &parsed.p2p.max_peers, nullptr, 1, 10'000},
+        {"max_per_ip", &parsed.p2p.max_per_ip, nullptr, 1, 10'000},
+        {"recv_rate", &parsed.p2p.recv_rate, nullptr, 1024}}},
       {"storage", {{"keep_state_versions", &parsed.storage.keep_state_versions, nullptr, 1}}},
       {"log", {{"level", nullptr, &parsed.log_level}}},
   };
@@ -101,7 +140,7 @@ Status parse_config(const std::string& text, const std::string& source, NodeConf
     }
     if (section == nullptr) {
       return Status::invalid_argument(fmt::format(
-          "{}: unknown key \"{}\" (sections: rpc, mempool, consensus, storage, log)", source, section_name));
+          "{}: unknown key \"{}\" (sections: rpc, mempool, consensus, p2p, storage, log)", source, section_name));
     }
     const toml::table* table = section_node.as_table();
     if (table == nullptr) {
@@ -183,8 +222,33 @@ max_nonce_gap = {}
 [consensus]
 # Minimum time between two blocks in milliseconds.
 block_interval_ms = {}
-# An empty block is produced after this many milliseconds without transactions.
+# An empty block is produced after this many milliseconds without
+# transactions (CometBFT's create_empty_blocks_interval). The key
+# create_empty_blocks_interval_ms sets the same value.
 empty_block_interval_ms = {}
+# Timeout of each consensus step in round r: base + r * delta, in
+# milliseconds. Rounds slow down until messages arrive in time.
+timeout_propose_ms = {}
+timeout_propose_delta_ms = {}
+timeout_prevote_ms = {}
+timeout_prevote_delta_ms = {}
+timeout_precommit_ms = {}
+timeout_precommit_delta_ms = {}
+
+[p2p]
+# P2P listen address, HOST:PORT. Use a routable address only for a
+# validator that must be reachable from other hosts.
+laddr = "{}"
+# Comma-separated peers to keep connected, "<node pubkey hex>@host:port".
+# The node public key is in the peer's node_key.json.
+persistent_peers = "{}"
+# Maximum connected peers, inbound and outbound.
+max_peers = {}
+# Maximum connections from or to one IP address. A localnet with every
+# node on 127.0.0.1 needs at least the number of nodes.
+max_per_ip = {}
+# Bytes per second read from one peer; a faster peer is paused.
+recv_rate = {}
 
 [storage]
 # Number of recent heights whose state stays readable (account_get and
@@ -198,6 +262,10 @@ level = "{}"
       config.rpc.laddr, config.rpc.max_body_bytes, config.rpc.threads, config.rpc.read_timeout_ms,
       config.mempool.max_txs, config.mempool.max_bytes, config.mempool.max_nonce_gap,
       config.consensus.block_interval_ms, config.consensus.empty_block_interval_ms,
+      config.consensus.timeout_propose_ms, config.consensus.timeout_propose_delta_ms,
+      config.consensus.timeout_prevote_ms, config.consensus.timeout_prevote_delta_ms,
+      config.consensus.timeout_precommit_ms, config.consensus.timeout_precommit_delta_ms, config.p2p.laddr,
+      config.p2p.persistent_peers, config.p2p.max_peers, config.p2p.max_per_ip, config.p2p.recv_rate,
       config.storage.keep_state_versions, config.log_level);
 }
 

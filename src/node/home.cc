@@ -58,7 +58,8 @@ HomePaths HomePaths::of(const std::string& dir) {
                    (root / "genesis.json").string(),
                    (root / "validator_key.json").string(),
                    (root / "node_key.json").string(),
-                   (root / "data").string()};
+                   (root / "data").string(),
+                   (root / "consensus").string()};
 }
 
 bool home_initialized(const std::string& dir) {
@@ -73,8 +74,10 @@ Status remove_home_files(const std::string& dir) {
     fs::remove(file, ec);
     if (ec) return Status::io_error(fmt::format("cannot delete {}: {}", file, ec.message()));
   }
-  fs::remove_all(paths.data, ec);
-  if (ec) return Status::io_error(fmt::format("cannot delete {}: {}", paths.data, ec.message()));
+  for (const auto& subdir : {paths.data, paths.consensus}) {
+    fs::remove_all(subdir, ec);
+    if (ec) return Status::io_error(fmt::format("cannot delete {}: {}", subdir, ec.message()));
+  }
   return Status::ok();
 }
 

@@ -3,12 +3,14 @@
 #include "automata/crypto/bech32.h"
 #include "automata/execution/chain.h"
 #include "automata/mempool/mempool.h"
-#include "automata/node/block_producer.h"
+#include "automata/node/consensus_driver.h"
+#include "automata/node/evidence_pool.h"
 #include "automata/node/config.h"
 #include "automata/node/genesis_file.h"
 #include "automata/node/home.h"
 #include "automata/rpc/handler.h"
 #include "automata/rpc/metrics.h"
+#include "automata/p2p/network.h"
 #include "automata/rpc/server.h"
 #include "automata/types/logging.h"
 
@@ -38,8 +40,20 @@ void block_shutdown_signals() {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
+rpc::VoteSummary vote_summary(const consensus::Vote& vote) {
+  rpc::VoteSummary out;
+  out.type = std::string(consensus::to_string(vote.type));
+  out.height = vote.height;
+  out.round = vote.round;
+  out.block_hash = vote.block_hash ? to_hex(*vote.block_hash) : "";
+  out.validator = to_hex(vote.validator);
+  out.signature = to_hex(vote.signature);
+  return out;
+}
+
 // Members are declared in dependency order, so they are destroyed in
-// reverse: the server and producer before the mempool, the chain last.
+// reverse: the server, network and driver before the mempool, the chain
+// last.
 struct Node::Services {
   std::string home;
   NodeConfig config;
@@ -51,7 +65,8 @@ struct Node::Services {
   rpc::Metrics metrics;
   std::unique_ptr<rpc::Handler> handler;
   std::unique_ptr<rpc::Server> server;
-  std::unique_ptr<BlockProducer> producer;
+  std::unique_ptr<ConsensusDriver> driver;
+  std::unique_ptr<p2p::Network> network;  // null when P2P is off
 };
 
 Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
@@ -80,14 +95,18 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   status = read_key_file(paths.validator_key, &key);
   if (!status.is_ok()) return status;
   auto pubkey = key->public_key();
+  std::vector<consensus::ValidatorInfo> validator_infos;
   bool is_validator = false;
   for (const auto& validator : services->genesis.validators) {
+    validator_infos.push_back({validator.pubkey, validator.power, 0});
     is_validator = is_validator || (validator.pubkey == pubkey && validator.power > 0);
   }
+  consensus::ValidatorSet validators;
+  status = consensus::ValidatorSet::create(std::move(validator_infos), &validators);
+  if (!status.is_ok()) return Status::invalid_argument(fmt::format("{}: validators: {}", paths.genesis, status.message()));
   if (!is_validator) {
-    return Status::invalid_argument(fmt::format(
-        "{}: the key's public key {} is not a validator in {}; this node can only produce blocks as a genesis validator",
-        paths.validator_key, to_hex(pubkey), paths.genesis));
+    logger("node")->info("the key in {} ({}) is not a genesis validator; this node follows the chain without voting",
+                         paths.validator_key, to_hex(pubkey));
   }
 
   execution::ChainOptions chain_options;
@@ -102,10 +121,75 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   mempool_config.max_nonce_gap = config.mempool.max_nonce_gap;
   services->mempool = std::make_unique<mempool::Mempool>(services->chain.get(), mempool_config);
 
+  if (options.enable_p2p) {
+    p2p::NetworkConfig network_config;
+    status = rpc::parse_listen_address(config.p2p.laddr, &network_config.listen_host, &network_config.listen_port);
+    if (!status.is_ok()) return Status::invalid_argument(fmt::format("{}: p2p.laddr: {}", paths.config, status.message()));
+    std::optional<crypto::PrivateKey> node_key;
+    status = read_key_file(paths.node_key, &node_key);
+    if (!status.is_ok()) return status;
+    network_config.node_key = *node_key;
+    network_config.chain_id = services->genesis.chain_id;
+    network_config.persistent_peers = split_peers(config.p2p.persistent_peers);
+    network_config.max_peers = config.p2p.max_peers;
+    network_config.max_per_ip = config.p2p.max_per_ip;
+    network_config.recv_bytes_per_sec = config.p2p.recv_rate;
+    services->network = std::make_unique<p2p::Network>(std::move(network_config));
+  }
+
+  DriverConfig driver_config;
+  driver_config.chain_id = services->genesis.chain_id;
+  driver_config.state_dir = paths.consensus;
+  driver_config.timeouts.propose_base_ms = config.consensus.timeout_propose_ms;
+  driver_config.timeouts.propose_delta_ms = config.consensus.timeout_propose_delta_ms;
+  driver_config.timeouts.prevote_base_ms = config.consensus.timeout_prevote_ms;
+  driver_config.timeouts.prevote_delta_ms = config.consensus.timeout_prevote_delta_ms;
+  driver_config.timeouts.precommit_base_ms = config.consensus.timeout_precommit_ms;
+  driver_config.timeouts.precommit_delta_ms = config.consensus.timeout_precommit_delta_ms;
+  driver_config.block_interval_ms = config.consensus.block_interval_ms;
+  driver_config.empty_block_interval_ms = config.consensus.empty_block_interval_ms;
+  driver_config.max_block_txs = services->genesis.params.max_block_txs;
+  driver_config.max_block_bytes = services->genesis.params.max_block_bytes;
+  services->driver = std::make_unique<ConsensusDriver>(driver_config, services->chain.get(), services->chain.get(),
+                                                       services->mempool.get(), services->network.get(), *key,
+                                                       validators);
+  status = services->driver->open();
+  if (!status.is_ok()) return status;
+
   rpc::NodeInfo info;
   info.version = kVersion;
   info.validator_address = crypto::address_of(pubkey);
   info.min_gas_price = services->genesis.params.min_gas_price;
+  ConsensusDriver* driver = services->driver.get();
+  p2p::Network* network = services->network.get();
+  info.consensus = [driver, network] {
+    auto snapshot = driver->status();
+    rpc::ConsensusSummary summary;
+    summary.height = snapshot.height;
+    summary.round = snapshot.round;
+    summary.step = snapshot.step;
+    summary.catching_up = snapshot.catching_up;
+    if (network != nullptr) {
+      for (const auto& peer : network->peers()) summary.peers.push_back({peer.id, peer.remote_address, peer.outbound});
+    }
+    return summary;
+  };
+  info.evidence = [driver](std::optional<uint64_t> height) {
+    std::vector<rpc::EvidenceSummary> items;
+    for (const auto& entry : driver->evidence()->list(height)) {
+      rpc::EvidenceSummary item;
+      item.height = entry.evidence.vote_a.height;
+      item.round = entry.evidence.vote_a.round;
+      item.type = "duplicate_vote";
+      item.validator = to_hex(entry.evidence.vote_a.validator);
+      item.vote_a = vote_summary(entry.evidence.vote_a);
+      item.vote_b = vote_summary(entry.evidence.vote_b);
+      item.included_height = entry.included_height;
+      items.push_back(std::move(item));
+    }
+    return items;
+  };
+
   services->handler =
       std::make_unique<rpc::Handler>(services->chain.get(), services->mempool.get(), info, &services->metrics);
 
@@ -116,14 +200,6 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   server_config.threads = static_cast<unsigned>(config.rpc.threads);
   server_config.read_timeout_ms = static_cast<uint32_t>(config.rpc.read_timeout_ms);
   services->server = std::make_unique<rpc::Server>(server_config, services->handler.get());
-
-  ProducerConfig producer_config;
-  producer_config.block_interval_ms = config.consensus.block_interval_ms;
-  producer_config.empty_block_interval_ms = config.consensus.empty_block_interval_ms;
-  producer_config.max_block_txs = services->genesis.params.max_block_txs;
-  producer_config.max_block_bytes = services->genesis.params.max_block_bytes;
-  services->producer = std::make_unique<BlockProducer>(services->chain.get(), services->chain.get(),
-                                                       services->mempool.get(), *key, producer_config);
 
   std::unique_ptr<Node> node(new Node());
   node->services_ = std::move(services);
@@ -143,15 +219,20 @@ Status Node::start() {
   Status started = services.server->start();
   if (!started.is_ok()) return started;
 
-  BlockProducer* producer = services.producer.get();
+  ConsensusDriver* driver = services.driver.get();
   rpc::Metrics* metrics = &services.metrics;
-  producer->set_on_commit([metrics](uint64_t, size_t tx_count) { metrics->add_committed_txs(tx_count); });
-  producer->set_on_fatal([this](const Status&) {
+  driver->set_on_commit([metrics](uint64_t, size_t tx_count) { metrics->add_committed_txs(tx_count); });
+  driver->set_on_fatal([this](const Status&) {
     failed_ = true;
     request_stop();
   });
-  services.mempool->set_on_new_tx([producer] { producer->notify_new_txs(); });
-  producer->start();
+  services.mempool->set_on_new_tx([driver] { driver->notify_new_txs(); });
+  if (services.network) {
+    started = services.network->start();
+    if (!started.is_ok()) return started;
+    log->info("p2p listening on port {} as node {}", services.network->port(), services.network->id());
+  }
+  driver->start();
   log->info("node started: rpc {}", rpc_url());
   return Status::ok();
 }
@@ -189,9 +270,12 @@ void Node::stop() {
   auto& services = *services_;
   services.server->stop();
   services.mempool->set_on_new_tx([] {});
-  services.producer->stop();
+  // The network stops first, so no handler pushes into a stopped driver.
+  if (services.network) services.network->stop();
+  services.driver->stop();
   uint64_t height = services.chain->last_height();
-  services.producer.reset();
+  services.driver.reset();
+  services.network.reset();
   services.server.reset();
   services.handler.reset();
   services.mempool.reset();

@@ -186,6 +186,7 @@ class Dispatcher {
 
   json dispatch(const std::string& method, const json& params) {
     if (method == "node_status") return node_status(Params(params, method, {}));
+    if (method == "evidence_list") return evidence_list(Params(params, method, {"height"}));
     if (method == "block_get") return block_get(Params(params, method, {"height", "hash"}));
     if (method == "tx_get") return tx_get(Params(params, method, {"hash"}));
     if (method == "account_get") return account_get(Params(params, method, {"address", "height"}));
@@ -228,6 +229,12 @@ class Dispatcher {
 
   json node_status(const Params&) {
     auto status = chain_->status();
+    ConsensusSummary consensus;
+    if (info_.consensus) consensus = info_.consensus();
+    json peers = json::array();
+    for (const auto& peer : consensus.peers) {
+      peers.push_back({{"id", peer.id}, {"address", peer.address}, {"outbound", peer.outbound}});
+    }
     return {
         {"chain_id", status.chain_id},
         {"version", info_.version},
@@ -240,9 +247,32 @@ class Dispatcher {
         {"min_gas_price", info_.min_gas_price},
         {"mempool_txs", mempool_->size()},
         {"mempool_bytes", mempool_->size_bytes()},
-        {"catching_up", false},
-        {"peers", json::array()},
+        {"catching_up", consensus.catching_up},
+        {"peers", peers},
+        {"consensus", {{"height", consensus.height}, {"round", consensus.round}, {"step", consensus.step}}},
     };
+  }
+
+  static json vote_json(const VoteSummary& vote) {
+    return {{"type", vote.type},           {"height", vote.height},       {"round", vote.round},
+            {"block_hash", vote.block_hash}, {"validator", vote.validator}, {"signature", vote.signature}};
+  }
+
+  json evidence_list(const Params& params) {
+    auto height = params.optional_uint("height");
+    json items = json::array();
+    if (info_.evidence) {
+      for (const auto& item : info_.evidence(height)) {
+        items.push_back({{"height", item.height},
+                         {"round", item.round},
+                         {"type", item.type},
+                         {"validator", item.validator},
+                         {"vote_a", vote_json(item.vote_a)},
+                         {"vote_b", vote_json(item.vote_b)},
+                         {"included_height", item.included_height}});
+      }
+    }
+    return {{"evidence", items}};
   }
 
   json block_get(const Params& params) {

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace automata::node {
 
@@ -24,7 +25,27 @@ struct MempoolSettings {
 
 struct ConsensusConfig {
   uint64_t block_interval_ms = 100;         // minimum time between two blocks
-  uint64_t empty_block_interval_ms = 5000;  // an empty block after this much quiet
+  // An empty block after this much quiet (CometBFT's
+  // create_empty_blocks_interval; config key empty_block_interval_ms or
+  // create_empty_blocks_interval_ms).
+  uint64_t empty_block_interval_ms = 5000;
+  // Timeout of a step in round r: base + r * delta, in milliseconds.
+  uint64_t timeout_propose_ms = 3000;
+  uint64_t timeout_propose_delta_ms = 500;
+  uint64_t timeout_prevote_ms = 1000;
+  uint64_t timeout_prevote_delta_ms = 500;
+  uint64_t timeout_precommit_ms = 1000;
+  uint64_t timeout_precommit_delta_ms = 500;
+};
+
+struct P2pConfig {
+  std::string laddr = "127.0.0.1:7702";  // HOST:PORT to listen on
+  // Comma-separated "<node pubkey hex>@host:port" entries, dialed at start
+  // and redialed after a disconnect.
+  std::string persistent_peers;
+  uint64_t max_peers = 50;
+  uint64_t max_per_ip = 4;
+  uint64_t recv_rate = 10u << 20;  // bytes per second read from one peer
 };
 
 struct StorageConfig {
@@ -35,6 +56,7 @@ struct NodeConfig {
   RpcConfig rpc;
   MempoolSettings mempool;
   ConsensusConfig consensus;
+  P2pConfig p2p;
   StorageConfig storage;
   std::string log_level = "info";
 };
@@ -47,6 +69,10 @@ Status parse_config(const std::string& text, const std::string& source, NodeConf
 
 // Reads and parses a config file; io_error naming the path when unreadable.
 Status load_config(const std::string& path, NodeConfig* config);
+
+// The entries of a comma-separated persistent_peers value, trimmed, with
+// empty entries dropped.
+std::vector<std::string> split_peers(const std::string& list);
 
 // config.toml text for config, with a comment on every key.
 std::string render_config(const NodeConfig& config);

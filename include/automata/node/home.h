@@ -2,8 +2,10 @@
 //   DIR/config.toml         node settings (see config.h)
 //   DIR/genesis.json        the chain's initial state (see genesis_file.h)
 //   DIR/validator_key.json  the key that signs blocks, mode 0600
-//   DIR/node_key.json       reserved for the P2P identity, mode 0600
-//   DIR/data/               RocksDB
+//   DIR/node_key.json       the P2P identity key, mode 0600
+//   DIR/data/               RocksDB of the chain
+//   DIR/consensus/          signer state, WAL and decided blocks (see
+//                           consensus_driver.h)
 #pragma once
 
 #include "automata/crypto/keys.h"
@@ -25,6 +27,7 @@ struct HomePaths {
   std::string validator_key;
   std::string node_key;
   std::string data;
+  std::string consensus;
 
   static HomePaths of(const std::string& dir);
 };

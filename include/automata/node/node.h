@@ -1,6 +1,6 @@
 // The node process: opens a home directory, then wires the Chain, the
-// mempool, the block producer and the JSON-RPC server together and runs
-// them until a shutdown signal or a fatal error.
+// mempool, the P2P network, the consensus driver and the JSON-RPC server
+// together and runs them until a shutdown signal or a fatal error.
 #pragma once
 
 #include "automata/types/status.h"
@@ -19,6 +19,8 @@ struct StartOptions {
   std::string home;
   std::optional<std::string> rpc_laddr;  // overrides config.toml [rpc] laddr
   std::optional<std::string> log_level;  // overrides config.toml [log] level
+  // Runs the P2P network. Off for the dev chain, which has no peers.
+  bool enable_p2p = true;
 };
 
 // Blocks SIGINT and SIGTERM in the calling thread and in every thread it
@@ -36,8 +38,9 @@ class Node {
 
   ~Node();  // calls stop()
 
-  // Starts the RPC server, then the block producer. Returns unavailable
-  // naming the address when the RPC port is in use.
+  // Starts the RPC server, the P2P network and the consensus driver.
+  // Returns unavailable naming the address when the RPC port is in use,
+  // and the network's error when the P2P address cannot be bound.
   Status start();
 
   // The RPC base URL, "http://HOST:PORT", valid after start().
@@ -48,8 +51,9 @@ class Node {
   // fatal producer error. Returns 0 for a signal and 1 for a fatal error.
   int wait_for_shutdown();
 
-  // Stops accepting RPC, finishes the block in progress, stops the
-  // producer and closes the database, then logs "stopped". Idempotent.
+  // Stops accepting RPC, stops the network, finishes the block in
+  // progress, stops consensus and closes the database, then logs
+  // "stopped". Idempotent.
   void stop();
 
   // Makes wait_for_shutdown() return, as a signal would. Thread-safe.

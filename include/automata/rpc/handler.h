@@ -5,8 +5,11 @@
 #include "automata/types/bytes.h"
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace automata::execution {
 class ChainQuery;
@@ -32,11 +35,54 @@ inline constexpr int kTxRejected = -32002;
 // Maximum number of requests in one batch.
 inline constexpr size_t kMaxBatchSize = 1000;
 
-// Facts about the node that node_status reports beside chain data.
+// A connected peer, as node_status lists it.
+struct PeerSummary {
+  std::string id;       // node public key, hex
+  std::string address;  // remote ip:port
+  bool outbound = false;
+};
+
+// The consensus position and sync state for node_status.
+struct ConsensusSummary {
+  uint64_t height = 0;
+  int64_t round = 0;
+  std::string step;
+  bool catching_up = false;
+  std::vector<PeerSummary> peers;
+};
+
+// One signed vote inside evidence; hashes and keys in hex, a nil block
+// hash as an empty string.
+struct VoteSummary {
+  std::string type;  // "prevote" or "precommit"
+  uint64_t height = 0;
+  int64_t round = 0;
+  std::string block_hash;
+  std::string validator;
+  std::string signature;
+};
+
+// Double-sign evidence for evidence_list.
+struct EvidenceSummary {
+  uint64_t height = 0;
+  int64_t round = 0;
+  std::string type;       // "duplicate_vote"
+  std::string validator;  // public key, hex
+  VoteSummary vote_a;
+  VoteSummary vote_b;
+  uint64_t included_height = 0;  // 0 while pending
+};
+
+// Facts about the node that node_status reports beside chain data. The
+// providers are optional (null in tests without consensus) and must be
+// thread-safe.
 struct NodeInfo {
   std::string version;
   Address validator_address{};
   uint64_t min_gas_price = 0;
+  std::function<ConsensusSummary()> consensus;
+  // The evidence whose fault is at height, or all when nullopt.
+  std::function<std::vector<EvidenceSummary>(std::optional<uint64_t> height)> evidence;
 };
 
 // Thread-safe: handle() may run on every server thread at once. Does not own
