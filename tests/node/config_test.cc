@@ -79,7 +79,10 @@ TEST(Config, ErrorsNameFileAndKey) {
   };
   std::vector<Case> cases = {
       {"[rpc]\nlsten = \"x\"\n", "rpc.lsten"},
-      {"[p2p]\nport = 1\n", "\"p2p\""},
+      {"[metrics]\nport = 1\n", "\"metrics\""},
+      {"[p2p]\nport = 1\n", "\"p2p.port\""},
+      {"[p2p]\nladdr = \"nohost\"\n", "p2p.laddr"},
+      {"[p2p]\npersistent_peers = \"abc@127.0.0.1:1\"\n", "p2p.persistent_peers"},
       {"[rpc]\nthreads = \"two\"\n", "rpc.threads: expected an integer, got string"},
       {"[rpc]\nladdr = 5\n", "rpc.laddr: expected a string, got integer"},
       {"[rpc]\nthreads = 0\n", "rpc.threads: 0 is out of range"},
