@@ -394,8 +394,8 @@ void add_compose(CLI::App* code, Context& ctx) {
   auto args = std::make_shared<Args>();
   CLI::App* cmd = code->add_subcommand("compose", "Wrap assets you own into a new composite asset");
   cmd->add_option("NAME", args->name, "Composite name")->required();
-  cmd->add_option("CHILDREN", args->children, "Child asset ids, each optionally pinned as ID@VERSION (default: head "
-                                              "of main)")
+  cmd->add_option("CHILDREN", args->children,
+                  "Child asset ids; a repository child may pin ID@VERSION (default: head of main)")
       ->required();
   cmd->add_option("--license", args->license, "SPDX license identifier of the composite");
   cmd->add_option("--royalty-bps", args->royalty_bps, "Royalty to the composite's author, in basis points")
@@ -415,6 +415,19 @@ void add_compose(CLI::App* code, Context& ctx) {
         Hash32 child{};
         s = parse_id(id_text, "child asset id", &child);
         if (!s.is_ok()) return s;
+        v1::ComposeChild* entry = op.add_children();
+        entry->set_asset_id(bytes_of(child));
+        // A repository child pins a version; a composite child has none.
+        json child_asset;
+        s = ctx.call("code_get", {{"id", to_hex(child)}}, &child_asset);
+        if (!s.is_ok()) return s;
+        if (child_asset.value("kind", std::string()) == "composite") {
+          if (at != std::string::npos) {
+            return Status::invalid_argument("child " + id_text + " is a composite, which pins no version; drop '@" +
+                                            child_text.substr(at + 1) + "'");
+          }
+          continue;
+        }
         std::string version_hex;
         s = resolve_version(ctx, to_hex(child), at == std::string::npos ? "main" : child_text.substr(at + 1),
                             &version_hex);
@@ -422,8 +435,6 @@ void add_compose(CLI::App* code, Context& ctx) {
         Hash32 version{};
         s = parse_id(version_hex, "child version", &version);
         if (!s.is_ok()) return s;
-        v1::ComposeChild* entry = op.add_children();
-        entry->set_asset_id(bytes_of(child));
         entry->set_version(bytes_of(version));
       }
       return run_op(ctx, args->options, {op_field::kCodeCompose, op.SerializeAsString()}, "composite");
