@@ -1,0 +1,286 @@
+// The `automata code` commands run in-process against a fake node on
+// 127.0.0.1 that stores uploaded blobs and serves canned code_* results.
+#include "automata/cli/app.h"
+
+#include "automata/crypto/keyring.h"
+#include "automata/crypto/sha256.h"
+#include "automata/v1/tx.pb.h"
+#include "fake_http_server.h"
+#include "temp_dir.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+namespace automata::cli {
+namespace {
+
+using nlohmann::json;
+using testing::FakeHttpServer;
+using testing::FakeResponse;
+using testing::TempDir;
+
+std::string base64(const std::string& data) {
+  static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    uint32_t group = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8) | uint8_t(data[i + 2]);
+    for (int shift = 18; shift >= 0; shift -= 6) out += kAlphabet[(group >> shift) & 63];
+  }
+  if (i + 1 == data.size()) {
+    uint32_t group = uint8_t(data[i]) << 16;
+    out += std::string{kAlphabet[(group >> 18) & 63], kAlphabet[(group >> 12) & 63], '=', '='};
+  } else if (i + 2 == data.size()) {
+    uint32_t group = (uint8_t(data[i]) << 16) | (uint8_t(data[i + 1]) << 8);
+    out += std::string{kAlphabet[(group >> 18) & 63], kAlphabet[(group >> 12) & 63], kAlphabet[(group >> 6) & 63],
+                       '='};
+  }
+  return out;
+}
+
+// A node that keeps the blobs of committed CodeUploadBlobs ops, records
+// every submitted tx body, and commits each tx at once with code 0.
+class FakeCodeNode {
+ public:
+  FakeCodeNode()
+      : server_([this](const std::string&, const std::string&, const std::string& body) { return handle(body); }) {}
+
+  std::string url() const { return server_.url(); }
+
+  void store_blob(const std::string& data) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    blobs_[to_hex(crypto::sha256(as_view(data)))] = data;
+  }
+
+  std::vector<v1::TxBody> bodies() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return bodies_;
+  }
+
+  json tree_result;  // code_tree result
+  json log_result;   // code_log result
+  json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
+
+ private:
+  FakeResponse handle(const std::string& body) {
+    json request = json::parse(body);
+    std::string method = request["method"];
+    const json& params = request["params"];
+    json reply = {{"jsonrpc", "2.0"}, {"id", request["id"]}};
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (method == "node_status") {
+      reply["result"] = {{"chain_id", "automata-test"}, {"height", 3}, {"min_gas_price", 1}};
+    } else if (method == "account_get") {
+      reply["result"] = {{"nonce", 5}, {"balances", json::array()}};
+    } else if (method == "blobs_missing") {
+      json missing = json::array();
+      for (const auto& hash : params["hashes"]) {
+        if (blobs_.count(hash.get<std::string>()) == 0) missing.push_back(hash);
+      }
+      reply["result"] = {{"missing", missing}};
+    } else if (method == "tx_submit") {
+      auto bytes = from_hex(params["tx"].get<std::string>());
+      v1::Tx tx;
+      tx.ParseFromArray(bytes->data(), static_cast<int>(bytes->size()));
+      v1::TxBody tx_body;
+      tx_body.ParseFromString(tx.body_bytes());
+      for (const auto& op : tx_body.ops()) {
+        if (!op.has_code_upload_blobs()) continue;
+        for (const auto& blob : op.code_upload_blobs().blobs()) blobs_[to_hex(crypto::sha256(as_view(blob)))] = blob;
+      }
+      bodies_.push_back(tx_body);
+      reply["result"] = {{"hash", to_hex(crypto::sha256(as_view(tx.body_bytes())))}, {"status", "pending"}};
+    } else if (method == "tx_get") {
+      reply["result"] = {{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"},
+                         {"hash", params["hash"]}, {"created", json::array()}};
+    } else if (method == "code_get") {
+      reply["result"] = asset_result;
+    } else if (method == "code_tree") {
+      reply["result"] = tree_result;
+    } else if (method == "code_log") {
+      reply["result"] = log_result;
+    } else if (method == "code_blob") {
+      auto it = blobs_.find(params["hash"].get<std::string>());
+      if (it == blobs_.end()) {
+        reply["error"] = {{"code", -32001}, {"message", "blob not found"}};
+      } else {
+        reply["result"] = {{"hash", it->first}, {"size", it->second.size()}, {"data_base64", base64(it->second)}};
+      }
+    } else {
+      reply["error"] = {{"code", -32601}, {"message", "method not found: " + method}};
+    }
+    return FakeResponse{200, reply.dump()};
+  }
+
+  std::mutex mutex_;
+  std::map<std::string, std::string> blobs_;  // guarded by mutex_
+  std::vector<v1::TxBody> bodies_;            // guarded by mutex_
+  FakeHttpServer server_;
+};
+
+struct RunResult {
+  int exit_code = 0;
+  std::string out;
+  std::string err;
+};
+
+class CodeCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    crypto::Keyring keyring(keyring_dir(), crypto::ScryptParams{1024, 8, 1});
+    ASSERT_TRUE(keyring.add("dev", crypto::PrivateKey::generate(), "", false).is_ok());
+  }
+
+  RunResult run(std::vector<std::string> args) {
+    std::vector<std::string> argv = {"automata", "--node", node_.url(), "--keyring-dir", keyring_dir()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::vector<const char*> cargs;
+    for (const auto& a : argv) cargs.push_back(a.c_str());
+    std::ostringstream out;
+    std::ostringstream err;
+    RunResult result;
+    result.exit_code = run_cli(static_cast<int>(cargs.size()), cargs.data(), out, err);
+    result.out = out.str();
+    result.err = err.str();
+    return result;
+  }
+
+  std::string keyring_dir() const { return temp_.path() + "/keyring"; }
+
+  std::string write_tree(const std::string& name, const std::map<std::string, std::string>& files) {
+    std::string dir = temp_.path() + "/" + name;
+    for (const auto& [path, contents] : files) {
+      std::filesystem::create_directories(std::filesystem::path(dir + "/" + path).parent_path());
+      std::ofstream(dir + "/" + path, std::ios::binary) << contents;
+    }
+    return dir;
+  }
+
+  TempDir temp_;
+  FakeCodeNode node_;
+};
+
+TEST_F(CodeCommandsTest, PublishUploadsOnlyMissingBlobs) {
+  node_.store_blob("already on chain\n");
+  std::string dir = write_tree("tree", {{"a.txt", "already on chain\n"},
+                                        {"b/c.txt", "new contents\n"},
+                                        {"b/d.txt", "new contents\n"},
+                                        {"e.bin", std::string("\0\1\2", 3)}});
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "demo", "--lang", "cpp", "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  std::vector<v1::TxBody> bodies = node_.bodies();
+  ASSERT_EQ(bodies.size(), 2u) << "one upload tx, then the publish tx";
+  ASSERT_EQ(bodies[0].ops_size(), 1);
+  ASSERT_TRUE(bodies[0].ops(0).has_code_upload_blobs());
+  std::set<std::string> uploaded(bodies[0].ops(0).code_upload_blobs().blobs().begin(),
+                                 bodies[0].ops(0).code_upload_blobs().blobs().end());
+  std::set<std::string> expected_uploads = {"new contents\n", std::string("\0\1\2", 3)};
+  EXPECT_EQ(uploaded, expected_uploads) << "the stored blob and the duplicate are not sent";
+  EXPECT_EQ(bodies[0].nonce(), 5u);
+  EXPECT_EQ(bodies[1].nonce(), 6u);
+
+  ASSERT_TRUE(bodies[1].ops(0).has_code_publish());
+  const v1::CodePublish& publish = bodies[1].ops(0).code_publish();
+  EXPECT_EQ(publish.name(), "demo");
+  ASSERT_EQ(publish.language_tags_size(), 1);
+  ASSERT_EQ(publish.tree_size(), 4);
+  EXPECT_EQ(publish.tree(0).path(), "a.txt");
+  EXPECT_EQ(publish.tree(1).path(), "b/c.txt");
+  EXPECT_EQ(publish.tree(3).path(), "e.bin");
+  Hash32 c_hash = crypto::sha256(as_view("new contents\n"));
+  EXPECT_EQ(publish.tree(1).blob_hash(), std::string(c_hash.begin(), c_hash.end()));
+
+  EXPECT_NE(result.err.find("uploading blobs: tx 1/1"), std::string::npos) << result.err;
+  EXPECT_NE(result.out.find("\nasset "), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, CommitSendsExpectedHead) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  RunResult result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "next", "--from", "dev"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  std::vector<v1::TxBody> bodies = node_.bodies();
+  ASSERT_FALSE(bodies.empty());
+  ASSERT_TRUE(bodies.back().ops(0).has_code_commit());
+  const v1::CodeCommit& commit = bodies.back().ops(0).code_commit();
+  EXPECT_EQ(commit.branch(), "main");
+  EXPECT_EQ(commit.message(), "next");
+  EXPECT_EQ(to_hex(as_view(commit.expected_head())), std::string(64, 'c'));
+  EXPECT_NE(result.out.find("pending: tx"), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, BadInputsNameTheValue) {
+  RunResult bad_id = run({"code", "commit", "xyz", temp_.path(), "-m", "m", "--from", "dev"});
+  EXPECT_EQ(bad_id.exit_code, 1);
+  EXPECT_NE(bad_id.err.find("invalid asset id 'xyz'"), std::string::npos) << bad_id.err;
+
+  RunResult no_dir = run({"code", "publish", temp_.path() + "/none", "--from", "dev", "--name", "n"});
+  EXPECT_EQ(no_dir.exit_code, 1);
+  EXPECT_NE(no_dir.err.find("does not exist"), std::string::npos) << no_dir.err;
+
+  RunResult royalty = run({"code", "publish", temp_.path(), "--from", "dev", "--name", "n", "--royalty-bps", "10001"});
+  EXPECT_EQ(royalty.exit_code, 1);
+  EXPECT_NE(royalty.err.find("10001"), std::string::npos) << royalty.err;
+
+  RunResult approvals = run({"code", "rules", std::string(64, 'a'), "main", "--reviewer", "dev", "--approvals", "2",
+                             "--from", "dev"});
+  EXPECT_EQ(approvals.exit_code, 1);
+  EXPECT_NE(approvals.err.find("--approvals 2"), std::string::npos) << approvals.err;
+
+  RunResult no_from = run({"code", "transfer", std::string(64, 'a'), "dev"});
+  EXPECT_NE(no_from.exit_code, 0);
+  EXPECT_TRUE(node_.bodies().empty()) << "nothing may be submitted after a bad input";
+}
+
+TEST_F(CodeCommandsTest, CheckoutWritesFilesAndModes) {
+  node_.store_blob("hello\n");
+  node_.store_blob("#!/bin/sh\n");
+  Hash32 hello = crypto::sha256(as_view("hello\n"));
+  Hash32 script = crypto::sha256(as_view("#!/bin/sh\n"));
+  node_.tree_result = {{"version", std::string(64, 'c')},
+                       {"entries",
+                        {{{"path", "bin/run"}, {"blob_hash", to_hex(script)}, {"mode", 0755}, {"size", 10}},
+                         {{"path", "docs/hello.txt"}, {"blob_hash", to_hex(hello)}, {"mode", 0644}, {"size", 6}}}}};
+  // The tree hash the node records, computed by hand from the two entries
+  // as RFC 6962 leaves of serialized TreeEntry messages.
+  auto entry = [](const std::string& path, const Hash32& hash, uint32_t mode) {
+    v1::TreeEntry e;
+    e.set_path(path);
+    e.set_blob_hash(std::string(hash.begin(), hash.end()));
+    e.set_mode(mode);
+    return std::string(1, '\0') + e.SerializeAsString();
+  };
+  Hash32 leaf_a = crypto::sha256(as_view(entry("bin/run", script, 0755)));
+  Hash32 leaf_b = crypto::sha256(as_view(entry("docs/hello.txt", hello, 0644)));
+  std::string node_bytes = std::string(1, '\1') + to_string(leaf_a) + to_string(leaf_b);
+  std::string tree_hash = to_hex(crypto::sha256(as_view(node_bytes)));
+  node_.log_result = {{"versions", {{{"id", std::string(64, 'c')}, {"tree_hash", tree_hash}}}}};
+
+  std::string out = temp_.path() + "/out";
+  RunResult result = run({"code", "checkout", std::string(64, 'a'), "--out", out});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  std::ifstream in(out + "/docs/hello.txt", std::ios::binary);
+  std::string contents((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(contents, "hello\n");
+  auto perms = std::filesystem::status(out + "/bin/run").permissions();
+  EXPECT_NE(perms & std::filesystem::perms::owner_exec, std::filesystem::perms::none);
+
+  RunResult again = run({"code", "checkout", std::string(64, 'a'), "--out", out});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_NE(again.err.find("not empty"), std::string::npos) << again.err;
+
+  // A tree that does not match the recorded hash is not written.
+  node_.log_result["versions"][0]["tree_hash"] = std::string(64, '0');
+  RunResult mismatch = run({"code", "checkout", std::string(64, 'a'), "--out", temp_.path() + "/out2"});
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_NE(mismatch.err.find("hashes to"), std::string::npos) << mismatch.err;
+  EXPECT_FALSE(std::filesystem::exists(temp_.path() + "/out2/docs/hello.txt"));
+}
+
+}  // namespace
+}  // namespace automata::cli
