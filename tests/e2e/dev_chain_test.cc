@@ -162,7 +162,7 @@ TEST_F(DevChainTest, RejectionsCarryResultCodes) {
     EXPECT_FALSE(reply["error"]["data"].value("log", "").empty()) << what;
   };
 
-  TransferSpec spec{.chain_id = chain_id_, .nonce = nonce, .to = bob};
+  TransferSpec spec = make_spec(chain_id_, nonce, bob);
 
   // Bad signature: a valid tx with one signature bit flipped.
   Bytes body = transfer_body(dev, spec);
@@ -190,18 +190,25 @@ TEST_F(DevChainTest, RejectionsCarryResultCodes) {
   replay.memo = "replay";
   expect_rejected(build_transfer(dev, replay), 201, "replayed nonce");
 
-  // Oversized: a memo far beyond the tx size limit.
+  // Oversized: a tx one byte over the default max_tx_bytes (1 MiB). Its
+  // hex form (about 2 MiB) still fits the default 4 MiB JSON-RPC body, so
+  // the node, not the HTTP layer, rejects it.
+  constexpr size_t kMaxTxBytes = 1024 * 1024;
   TransferSpec oversized = spec;
   oversized.nonce = nonce + 1;
-  oversized.memo = std::string(40000, 'x');
-  expect_rejected(build_transfer(dev, oversized), 101, "oversized");
+  oversized.memo = std::string(kMaxTxBytes, 'x');
+  size_t overhead = build_transfer(dev, oversized).size() - kMaxTxBytes;
+  oversized.memo.resize(kMaxTxBytes + 1 - overhead, 'x');
+  Bytes oversized_tx = build_transfer(dev, oversized);
+  ASSERT_EQ(oversized_tx.size(), kMaxTxBytes + 1);
+  expect_rejected(oversized_tx, 101, "oversized");
 
   // Malformed bytes that are not a Tx at all.
   expect_rejected(Bytes{0xff, 0xff, 0xff, 0x01, 0x02}, 102, "malformed");
 
   // Fee unpayable: a key that holds nothing.
   auto pauper = crypto::PrivateKey::generate();
-  TransferSpec unfunded{.chain_id = chain_id_, .nonce = 0, .to = bob};
+  TransferSpec unfunded = make_spec(chain_id_, 0, bob);
   expect_rejected(build_transfer(pauper, unfunded), 205, "fee unpayable");
 
   EXPECT_EQ(balance_of(account(bob), "atm"), "1");
@@ -217,12 +224,11 @@ TEST_F(DevChainTest, InsufficientFundsIsIncludedAsFailed) {
   Address carol_address = crypto::address_of(carol.public_key());
   Address dave = crypto::address_of(crypto::PrivateKey::generate().public_key());
 
-  auto funded = submit(build_transfer(dev, {.chain_id = chain_id_, .nonce = next_nonce(dev_address),
-                                            .to = carol_address, .amount = "100000"}));
+  auto funded = submit(build_transfer(dev, make_spec(chain_id_, next_nonce(dev_address), carol_address, "100000")));
   ASSERT_TRUE(funded.contains("result")) << funded.dump();
   ASSERT_FALSE(wait_committed(funded["result"]["hash"]).is_null());
 
-  auto overdraw = submit(build_transfer(carol, {.chain_id = chain_id_, .nonce = 0, .to = dave, .amount = "60000"}));
+  auto overdraw = submit(build_transfer(carol, make_spec(chain_id_, 0, dave, "60000")));
   ASSERT_TRUE(overdraw.contains("result")) << overdraw.dump();
   auto result = wait_committed(overdraw["result"]["hash"]);
   ASSERT_FALSE(result.is_null());
@@ -252,7 +258,7 @@ TEST_F(DevChainTest, RpcBadRequestsNameTheProblem) {
   EXPECT_EQ(missing["error"]["code"], -32602);
   EXPECT_NE(missing["error"]["message"].get<std::string>().find("hash"), std::string::npos);
 
-  std::string huge(2 * 1024 * 1024, ' ');
+  std::string huge(5 * 1024 * 1024, ' ');  // above the default 4 MiB body limit
   auto oversized = http_request(node_.port(), "POST", "/", "{\"pad\":\"" + huge + "\"}");
   EXPECT_EQ(oversized.status, 413);
 

@@ -47,9 +47,8 @@ void send_transfers(DevNode& node, const crypto::PrivateKey& dev, const std::str
   uint64_t nonce = node.rpc("account_get", {{"address", dev_address}})["result"].value("nonce", uint64_t{0});
   std::string last_hash;
   for (int i = 0; i < count; ++i) {
-    TransferSpec spec{.chain_id = chain_id, .nonce = nonce + static_cast<uint64_t>(i),
-                      .to = recipients[static_cast<size_t>(i) % recipients.size()],
-                      .amount = std::to_string(100 + i)};
+    TransferSpec spec = make_spec(chain_id, nonce + static_cast<uint64_t>(i),
+                                  recipients[static_cast<size_t>(i) % recipients.size()], std::to_string(100 + i));
     auto reply = node.rpc("tx_submit", {{"tx", to_hex(build_transfer(dev, spec))}});
     ASSERT_TRUE(reply.contains("result")) << reply.dump();
     last_hash = reply["result"]["hash"];

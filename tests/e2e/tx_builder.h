@@ -6,6 +6,7 @@
 #include "automata/types/bytes.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace automata::e2e {
@@ -21,6 +22,16 @@ struct TransferSpec {
   std::string denom = "atm";
   std::string amount = "1";
 };
+
+// A transfer spec with the usual defaults for the other fields.
+inline TransferSpec make_spec(std::string chain_id, uint64_t nonce, const Address& to, std::string amount = "1") {
+  TransferSpec spec;
+  spec.chain_id = std::move(chain_id);
+  spec.nonce = nonce;
+  spec.to = to;
+  spec.amount = std::move(amount);
+  return spec;
+}
 
 // Serialized automata.v1.Tx with one transfer op, signed by key over
 // SHA-256(body_bytes).
