@@ -48,6 +48,10 @@ std::string validate_genesis(const Genesis& genesis) {
   if (genesis.params.max_tx_bytes == 0 || genesis.params.max_ops_per_tx == 0 || genesis.params.max_block_txs == 0) {
     return "params: max_tx_bytes, max_ops_per_tx and max_block_txs must be positive";
   }
+  if (genesis.params.max_blob_bytes == 0 || genesis.params.max_files_per_version == 0 ||
+      genesis.params.max_path_bytes == 0) {
+    return "params: max_blob_bytes, max_files_per_version and max_path_bytes must be positive";
+  }
 
   std::set<Address> seen;
   std::map<std::string, Amount> supply;
@@ -113,8 +117,9 @@ state::ChangeSet genesis_state(const Genesis& genesis) {
   params.set_max_block_bytes(genesis.params.max_block_bytes);
   params.set_min_gas_price(genesis.params.min_gas_price);
   params.set_max_ops_per_tx(genesis.params.max_ops_per_tx);
-  // NOTE: v1.ChainParams has no max_gas_per_tx field, so that parameter is
-  // covered only by the genesis hash, not by the state root.
+  // NOTE: v1.ChainParams has no max_gas_per_tx field and no code asset
+  // bounds, so those parameters are covered only by the genesis hash, not
+  // by the state root.
   state[keys::params()] = to_bytes(params.SerializeAsString());
   state[keys::validators()] = to_bytes(genesis_validator_set(genesis).SerializeAsString());
   return state;
@@ -125,6 +130,9 @@ Hash32 genesis_hash(const Genesis& genesis, const state::ChangeSet& state) {
   append_length_prefixed(hasher, as_view(genesis.chain_id));
   append_u64(hasher, genesis.genesis_time_ms);
   append_u64(hasher, genesis.params.max_gas_per_tx);
+  append_u64(hasher, genesis.params.max_blob_bytes);
+  append_u64(hasher, genesis.params.max_files_per_version);
+  append_u64(hasher, genesis.params.max_path_bytes);
   for (const auto& [key, value] : state) {
     append_length_prefixed(hasher, key);
     append_length_prefixed(hasher, value ? ByteView(*value) : ByteView());

@@ -22,6 +22,9 @@ std::string_view result_code_name(ResultCode code) {
     case ResultCode::kMemoTooLong: return "memo_too_long";
     case ResultCode::kGasLimitTooLow: return "gas_limit_too_low";
     case ResultCode::kGasLimitTooHigh: return "gas_limit_too_high";
+    case ResultCode::kInvalidPath: return "invalid_path";
+    case ResultCode::kBlobTooLarge: return "blob_too_large";
+    case ResultCode::kTooManyFiles: return "too_many_files";
 
     case ResultCode::kNonceTooLow: return "nonce_too_low";
     case ResultCode::kNonceTooHigh: return "nonce_too_high";
@@ -32,8 +35,29 @@ std::string_view result_code_name(ResultCode code) {
     case ResultCode::kInsufficientFunds: return "insufficient_funds";
     case ResultCode::kOutOfGas: return "out_of_gas";
     case ResultCode::kAmountOverflow: return "amount_overflow";
+    case ResultCode::kObjectNotFound: return "object_not_found";
+    case ResultCode::kNotOwner: return "not_owner";
+    case ResultCode::kObjectWrapped: return "object_wrapped";
+    case ResultCode::kCompositionCycle: return "composition_cycle";
+    case ResultCode::kBranchProtected: return "branch_protected";
+    case ResultCode::kBranchNotFound: return "branch_not_found";
+    case ResultCode::kBranchExists: return "branch_exists";
+    case ResultCode::kHeadMismatch: return "head_mismatch";
+    case ResultCode::kBlobMissing: return "blob_missing";
+    case ResultCode::kOfferMismatch: return "offer_mismatch";
+    case ResultCode::kOfferExpired: return "offer_expired";
+    case ResultCode::kNotReservedBuyer: return "not_reserved_buyer";
+    case ResultCode::kRoyaltyExceedsPrice: return "royalty_exceeds_price";
+    case ResultCode::kNotReviewer: return "not_reviewer";
+    case ResultCode::kProposalClosed: return "proposal_closed";
+    case ResultCode::kLicenseNotAllowed: return "license_not_allowed";
+    case ResultCode::kChangeTooLarge: return "change_too_large";
+    case ResultCode::kWrongObjectKind: return "wrong_object_kind";
+    case ResultCode::kExpiryInPast: return "expiry_in_past";
+    case ResultCode::kBranchNotProtected: return "branch_not_protected";
 
     case ResultCode::kSupplyNotConserved: return "supply_not_conserved";
+    case ResultCode::kObjectInvariantViolated: return "object_invariant_violated";
 
     case ResultCode::kMempoolFull: return "mempool_full";
     case ResultCode::kAlreadyInMempool: return "already_in_mempool";

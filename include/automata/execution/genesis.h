@@ -14,12 +14,20 @@ namespace automata::execution {
 inline constexpr const char* kNativeDenom = "atm";
 
 struct ChainParameters {
-  uint64_t max_tx_bytes = 32 * 1024;
+  // 1 MiB, so one tx can carry several blobs of max_blob_bytes.
+  uint64_t max_tx_bytes = 1024 * 1024;
   uint64_t max_block_txs = 20000;
   uint64_t max_block_bytes = 16 * 1024 * 1024;
   uint64_t min_gas_price = 1;     // atm per unit of gas
   uint64_t max_ops_per_tx = 64;
+  // NOTE: at 10 gas per tx byte this caps a tx near 1,000,000 bytes, a
+  // little below max_tx_bytes, and an upload of new blobs (4 more gas per
+  // byte) near 700 KB.
   uint64_t max_gas_per_tx = 10'000'000;
+  // Bounds on code assets (docs/code-assets.md).
+  uint64_t max_blob_bytes = 256 * 1024;
+  uint64_t max_files_per_version = 10'000;
+  uint64_t max_path_bytes = 512;
 };
 
 struct GenesisValidator {
