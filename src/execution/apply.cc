@@ -3,6 +3,8 @@
 #include "automata/execution/fee_collector.h"
 #include "automata/execution/gas.h"
 #include "automata/modules/bank/bank.h"
+#include "automata/modules/code/code.h"
+#include "automata/modules/objects/object_ops.h"
 #include "automata/types/logging.h"
 #include "automata/v1/state.pb.h"
 #include "invariants.h"
@@ -40,8 +42,40 @@ Status charge_fee(const DecodedTx& tx, Overlay& state) {
   return Status::ok();
 }
 
-Status run_ops(const DecodedTx& tx, Overlay& op_state, GasMeter& gas, ApplyOutcome* outcome) {
+// Runs a code or object op. Sets handled to false for an op of another
+// module.
+Status run_object_op(const v1::Op& op, objects::ObjectContext& context, objects::OpResult* result, bool* handled) {
+  const objects::ObjectRules& rules = code::object_rules();
+  *handled = true;
+  switch (op.kind_case()) {
+    case v1::Op::kCodeUploadBlobs: return code::apply_upload_blobs(op.code_upload_blobs(), context, result);
+    case v1::Op::kCodePublish: return code::apply_publish(op.code_publish(), context, result);
+    case v1::Op::kCodeCommit: return code::apply_commit(op.code_commit(), context, result);
+    case v1::Op::kCodeBranch: return code::apply_branch(op.code_branch(), context, result);
+    case v1::Op::kCodeMerge: return code::apply_merge(op.code_merge(), context, result);
+    case v1::Op::kCodeSetRules: return code::apply_set_rules(op.code_set_rules(), context, result);
+    case v1::Op::kCodePropose: return code::apply_propose(op.code_propose(), context, result);
+    case v1::Op::kCodeReview: return code::apply_review(op.code_review(), context, result);
+    case v1::Op::kCodeCompose: return code::apply_compose(op.code_compose(), context, result);
+    case v1::Op::kCodeDecompose: return code::apply_decompose(op.code_decompose(), context, result);
+    case v1::Op::kObjectTransfer: return objects::apply_object_transfer(op.object_transfer(), rules, context, result);
+    case v1::Op::kObjectGrantUse: return objects::apply_object_grant_use(op.object_grant_use(), context, result);
+    case v1::Op::kOfferCreate: return objects::apply_offer_create(op.offer_create(), rules, context, result);
+    case v1::Op::kOfferAccept: return objects::apply_offer_accept(op.offer_accept(), rules, context, result);
+    case v1::Op::kOfferCancel: return objects::apply_offer_cancel(op.offer_cancel(), context, result);
+    default: *handled = false; return Status::ok();
+  }
+}
+
+Status run_ops(const DecodedTx& tx, Overlay& op_state, GasMeter& gas, uint64_t height, ApplyOutcome* outcome) {
   bank::OpContext context{&op_state, &gas, tx.sender};
+  objects::ObjectContext object_context;
+  object_context.state = &op_state;
+  object_context.gas = &gas;
+  object_context.signer = tx.sender;
+  object_context.tx_hash = tx.hash;
+  object_context.height = height;
+  object_context.created = &outcome->created;
   for (int i = 0; i < tx.body.ops_size(); ++i) {
     const v1::Op& op = tx.body.ops(i);
     ResultCode code = ResultCode::kOk;
@@ -54,20 +88,34 @@ Status run_ops(const DecodedTx& tx, Overlay& op_state, GasMeter& gas, ApplyOutco
         code = ResultCode::kInvalidOp;
         log = "no operation set";
         break;
-      default:
-        // The check stage rejects op kinds without a module.
-        code = ResultCode::kInvalidOp;
-        log = fmt::format("op of field number {} has no module to run it", static_cast<int>(op.kind_case()));
+      default: {
+        object_context.op_index = static_cast<uint32_t>(i);
+        objects::OpResult result;
+        bool handled = false;
+        status = run_object_op(op, object_context, &result, &handled);
+        code = handled ? result.code : ResultCode::kInvalidOp;
+        log = handled ? std::move(result.log)
+                      : fmt::format("op field {} has no handler", static_cast<int>(op.kind_case()));
         break;
+      }
     }
     if (!status.is_ok()) return status;
     if (code != ResultCode::kOk) {
       outcome->code = code;
       outcome->log = fmt::format("ops[{}]: {}", i, log);
+      outcome->created.clear();
       return Status::ok();
     }
   }
   return Status::ok();
+}
+
+// Runs every stage 4 check over the tx's writes; result is the first
+// violation.
+Status check_invariants(Overlay& tx_state, StageResult* result) {
+  Status status = check_supply_conserved(tx_state, result);
+  if (!status.is_ok() || !result->ok()) return status;
+  return check_objects_consistent(tx_state, result);
 }
 
 void log_violation(const DecodedTx& tx, const StageResult& violation) {
@@ -76,7 +124,7 @@ void log_violation(const DecodedTx& tx, const StageResult& violation) {
 
 }  // namespace
 
-Status apply_tx(const DecodedTx& tx, Overlay& block_state, ApplyOutcome* outcome) {
+Status apply_tx(const DecodedTx& tx, Overlay& block_state, uint64_t height, ApplyOutcome* outcome) {
   *outcome = {};
   Overlay tx_state(&block_state);
   Status status = charge_fee(tx, tx_state);
@@ -85,7 +133,7 @@ Status apply_tx(const DecodedTx& tx, Overlay& block_state, ApplyOutcome* outcome
   // Check stage guaranteed gas_limit >= intrinsic gas.
   GasMeter gas(tx.body.gas_limit(), tx.intrinsic_gas);
   Overlay op_state(&tx_state);
-  status = run_ops(tx, op_state, gas, outcome);
+  status = run_ops(tx, op_state, gas, height, outcome);
   if (!status.is_ok()) return status;
   outcome->gas_used = gas.used();
   bool ops_kept = outcome->code == ResultCode::kOk;
@@ -94,19 +142,20 @@ Status apply_tx(const DecodedTx& tx, Overlay& block_state, ApplyOutcome* outcome
   // One check over the whole tx covers the common case. When it fails with
   // the ops kept, the ops are dropped and the fee step is checked alone.
   StageResult violation;
-  status = check_supply_conserved(tx_state, &violation);
+  status = check_invariants(tx_state, &violation);
   if (!status.is_ok()) return status;
   if (!violation.ok()) {
     log_violation(tx, violation);
     outcome->code = violation.code;
     outcome->log = violation.log;
+    outcome->created.clear();
     if (!ops_kept) return Status::ok();
 
     tx_state.clear();
     status = charge_fee(tx, tx_state);
     if (!status.is_ok()) return status;
     StageResult fee_violation;
-    status = check_supply_conserved(tx_state, &fee_violation);
+    status = check_invariants(tx_state, &fee_violation);
     if (!status.is_ok()) return status;
     if (!fee_violation.ok()) {
       log_violation(tx, fee_violation);

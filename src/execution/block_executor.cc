@@ -175,7 +175,7 @@ Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vec
     block_bytes += tx.size_bytes;
 
     ApplyOutcome outcome;
-    Status status = apply_tx(tx, block_state, &outcome);
+    Status status = apply_tx(tx, block_state, height, &outcome);
     if (!status.is_ok()) return status;
 
     v1::TxResult& result = out->results.emplace_back();
@@ -185,6 +185,7 @@ Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vec
     result.set_gas_used(outcome.gas_used);
     result.set_height(height);
     result.set_index(static_cast<uint32_t>(out->included.size()));
+    for (v1::CreatedObject& created : outcome.created) *result.add_created() = std::move(created);
     out->included.push_back(i);
     out->tx_hashes.push_back(tx.hash);
   }

@@ -3,6 +3,8 @@
 #include "automata/crypto/sha256.h"
 #include "automata/execution/gas.h"
 #include "automata/modules/bank/bank.h"
+#include "automata/modules/code/code.h"
+#include "automata/modules/objects/object_ops.h"
 
 #include <fmt/format.h>
 #include <secp256k1.h>
@@ -27,18 +29,31 @@ bool parse_xonly_key(const crypto::PublicKey& key, secp256k1_xonly_pubkey* parse
   return secp256k1_xonly_pubkey_parse(secp256k1_context_static, parsed, key.data()) == 1;
 }
 
-StageResult check_op(const v1::Op& op, int index, std::string* log) {
+StageResult check_op(const v1::Op& op, int index, const code::CodeLimits& limits, std::string* log) {
   ResultCode code = ResultCode::kOk;
   switch (op.kind_case()) {
     case v1::Op::kTransfer: code = bank::check_transfer(op.transfer(), log); break;
     case v1::Op::kMultiSend: code = bank::check_multi_send(op.multi_send(), log); break;
+    case v1::Op::kCodeUploadBlobs: code = code::check_upload_blobs(op.code_upload_blobs(), limits, log); break;
+    case v1::Op::kCodePublish: code = code::check_publish(op.code_publish(), limits, log); break;
+    case v1::Op::kCodeCommit: code = code::check_commit(op.code_commit(), limits, log); break;
+    case v1::Op::kCodeBranch: code = code::check_branch(op.code_branch(), log); break;
+    case v1::Op::kCodeMerge: code = code::check_merge(op.code_merge(), limits, log); break;
+    case v1::Op::kCodeSetRules: code = code::check_set_rules(op.code_set_rules(), log); break;
+    case v1::Op::kCodePropose: code = code::check_propose(op.code_propose(), limits, log); break;
+    case v1::Op::kCodeReview: code = code::check_review(op.code_review(), log); break;
+    case v1::Op::kCodeCompose: code = code::check_compose(op.code_compose(), log); break;
+    case v1::Op::kCodeDecompose: code = code::check_decompose(op.code_decompose(), log); break;
+    case v1::Op::kObjectTransfer: code = objects::check_object_transfer(op.object_transfer(), log); break;
+    case v1::Op::kObjectGrantUse: code = objects::check_object_grant_use(op.object_grant_use(), log); break;
+    case v1::Op::kOfferCreate: code = objects::check_offer_create(op.offer_create(), log); break;
+    case v1::Op::kOfferAccept: code = objects::check_offer_accept(op.offer_accept(), log); break;
+    case v1::Op::kOfferCancel: code = objects::check_offer_cancel(op.offer_cancel(), log); break;
     case v1::Op::KIND_NOT_SET:
       return reject(ResultCode::kInvalidOp, fmt::format("ops[{}] has no operation set", index));
     default:
-      // TODO: route the code and object ops once their module exists.
-      return reject(ResultCode::kInvalidOp,
-                    fmt::format("ops[{}] is an op of field number {}, which this node does not execute yet", index,
-                                static_cast<int>(op.kind_case())));
+      return reject(ResultCode::kInvalidOp, fmt::format("ops[{}] is op field {}, which this node does not handle",
+                                                        index, static_cast<int>(op.kind_case())));
   }
   if (code != ResultCode::kOk) return reject(code, fmt::format("ops[{}]: {}", index, *log));
   return {};
@@ -109,8 +124,9 @@ StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const C
                   fmt::format("tx has {} ops; the maximum is {}", body.ops_size(), params.max_ops_per_tx));
   }
   std::string op_log;
+  code::CodeLimits limits{params.max_blob_bytes, params.max_files_per_version, params.max_path_bytes};
   for (int i = 0; i < body.ops_size(); ++i) {
-    StageResult result = check_op(body.ops(i), i, &op_log);
+    StageResult result = check_op(body.ops(i), i, limits, &op_log);
     if (!result.ok()) return result;
   }
 

@@ -1,5 +1,6 @@
 #include "invariants.h"
 
+#include "automata/modules/objects/object_invariants.h"
 #include "automata/types/state_keys.h"
 #include "automata/v1/state.pb.h"
 
@@ -87,6 +88,15 @@ Status check_supply_conserved(Overlay& changes, StageResult* result) {
       return Status::ok();
     }
   }
+  return Status::ok();
+}
+
+Status check_objects_consistent(Overlay& changes, StageResult* result) {
+  *result = {};
+  std::string problem;
+  Status status = objects::check_object_invariants(changes, &problem);
+  if (!status.is_ok()) return status;
+  if (!problem.empty()) *result = {ResultCode::kObjectInvariantViolated, std::move(problem)};
   return Status::ok();
 }
 

@@ -14,4 +14,10 @@ namespace automata::execution {
 // non-ok Status means the state could not be read.
 Status check_supply_conserved(Overlay& changes, StageResult* result);
 
+// Ownable objects stay consistent: no ownership cycle, wrapped objects are
+// listed by their composite and unmoved (objects::check_object_invariants).
+// Returns kObjectInvariantViolated with a log naming the object and the
+// rule. A non-ok Status means the state could not be read.
+Status check_objects_consistent(Overlay& changes, StageResult* result);
+
 }  // namespace automata::execution
