@@ -49,6 +49,9 @@ class ChainImpl final : public Chain {
                  uint64_t* at_height) const override;
   Status state_proof(ByteView key, std::optional<uint64_t> height, std::optional<Bytes>* value,
                      state::StateProof* proof, uint64_t* at_height) const override;
+  Status state_get(ByteView key, std::optional<Bytes>* value) const override;
+  Status state_scan(ByteView prefix, ByteView after, size_t limit,
+                    std::vector<std::pair<Bytes, Bytes>>* entries) const override;
 
   const Genesis& genesis() const override { return genesis_; }
 

@@ -104,4 +104,22 @@ Status ChainImpl::state_proof(ByteView key, std::optional<uint64_t> height, std:
   return Status::ok();
 }
 
+Status ChainImpl::state_get(ByteView key, std::optional<Bytes>* value) const { return tree_->get_latest(key, value); }
+
+Status ChainImpl::state_scan(ByteView prefix, ByteView after, size_t limit,
+                             std::vector<std::pair<Bytes, Bytes>>* entries) const {
+  entries->clear();
+  // The flat value index contains the latest value of every state key in key
+  // order, so a prefix is one contiguous range.
+  std::unique_ptr<storage::Iterator> it = db_->new_iterator(storage::Column::kStateValues);
+  it->seek(after.empty() ? prefix : after);
+  for (; it->valid() && entries->size() < limit; it->next()) {
+    ByteView key = it->key();
+    if (key.size() < prefix.size() || !std::equal(prefix.begin(), prefix.end(), key.begin())) break;
+    if (!after.empty() && std::equal(key.begin(), key.end(), after.begin(), after.end())) continue;
+    entries->emplace_back(Bytes(key.begin(), key.end()), Bytes(it->value().begin(), it->value().end()));
+  }
+  return it->status();
+}
+
 }  // namespace automata::execution

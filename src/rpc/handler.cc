@@ -11,6 +11,7 @@
 #include "automata/v1/block.pb.h"
 #include "automata/v1/state.pb.h"
 #include "automata/v1/tx.pb.h"
+#include "rpc/code_methods.h"
 #include "rpc/encoding.h"
 #include "rpc/params.h"
 
@@ -191,6 +192,7 @@ class Dispatcher {
     if (method == "tx_get") return tx_get(Params(params, method, {"hash"}));
     if (method == "account_get") return account_get(Params(params, method, {"address", "height"}));
     if (method == "state_proof") return state_proof(Params(params, method, {"address", "key", "height"}));
+    if (is_code_method(method)) return code_method(*chain_, method, params);
     throw RpcError(kMethodNotFound, fmt::format("method not found: {}", method));
   }
 
@@ -343,6 +345,7 @@ class Dispatcher {
     out["height"] = location.height();
     out["index"] = location.index();
     out["tx"] = encode_tx_body(body);
+    out["created"] = encode_created(*result);
     return out;
   }
 

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace automata::v1 {
@@ -56,6 +57,26 @@ class ChainQuery {
   // Raw state value and its proof at a height (latest when nullopt).
   virtual Status state_proof(ByteView key, std::optional<uint64_t> height, std::optional<Bytes>* value,
                              state::StateProof* proof, uint64_t* at_height) const = 0;
+
+  // Latest committed value of a raw state key, without a proof; nullopt
+  // when absent. The default returns unavailable.
+  virtual Status state_get(ByteView key, std::optional<Bytes>* value) const {
+    (void)key;
+    value->reset();
+    return Status::unavailable("this chain does not serve raw state reads");
+  }
+
+  // Up to limit latest committed entries whose keys start with prefix and
+  // sort strictly after `after` (or from the first such key when after is
+  // empty), in key order. The default returns unavailable.
+  virtual Status state_scan(ByteView prefix, ByteView after, size_t limit,
+                            std::vector<std::pair<Bytes, Bytes>>* entries) const {
+    (void)prefix;
+    (void)after;
+    (void)limit;
+    entries->clear();
+    return Status::unavailable("this chain does not serve state scans");
+  }
 };
 
 }  // namespace automata::execution
