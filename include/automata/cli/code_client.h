@@ -38,6 +38,9 @@ struct CodeTxOptions {
 // account nonce once when opened.
 class CodeSigner {
  public:
+  // Loads the key named by options.from. Returns invalid_argument when it
+  // is empty or --fee is invalid, and the keyring's or the node's error
+  // when the key or node_status and account_get cannot be read.
   static Status open(Context& ctx, const CodeTxOptions& options, std::unique_ptr<CodeSigner>* out);
   ~CodeSigner();
 
