@@ -225,6 +225,9 @@ std::string Network::Impl::on_handshake(const std::shared_ptr<Connection>& conne
   {
     std::lock_guard lock(mutex);
     if (const auto until = bans.id_banned_until(peer, Clock::now())) {
+      // Bans after a handshake cover only the id, so an inbound connection
+      // from a banned peer passes accept and is rejected here.
+      if (!connection->outbound()) ++counters.inbound_rejected;
       return "peer " + peer + " is banned for " + std::to_string(millis_until(*until)) + " ms more";
     }
     const auto existing = peers.find(peer);
@@ -329,11 +332,21 @@ void Network::Impl::on_closed(const std::shared_ptr<Connection>& connection, con
 }
 
 void Network::Impl::ban(const PeerId& peer, const std::string& ip, const std::string& reason) {
+  // A known peer is banned by id only: nodes often share an IP (every node
+  // of a localnet is on 127.0.0.1), and an IP ban would cut them all off.
+  // The IP is banned only when the failure came before the handshake
+  // named the peer.
+  const std::string banned_ip = peer.empty() ? ip : std::string();
   std::lock_guard lock(mutex);
-  bans.ban(peer, ip, Clock::now() + config.ban_duration);
+  bans.ban(peer, banned_ip, Clock::now() + config.ban_duration);
   ++counters.bans;
-  log()->warn("banned peer {} at {} for {} ms: {}", peer.empty() ? "(before handshake)" : peer,
-              ip.empty() ? "(no IP)" : ip, config.ban_duration.count(), reason);
+  if (peer.empty()) {
+    log()->warn("banned IP {} for {} ms (misbehaved before the handshake): {}", ip.empty() ? "(unknown)" : ip,
+                config.ban_duration.count(), reason);
+  } else {
+    log()->warn("banned peer {} at {} for {} ms (the IP stays allowed): {}", peer, ip.empty() ? "(no IP)" : ip,
+                config.ban_duration.count(), reason);
+  }
 }
 
 void Network::Impl::close_all() {

@@ -205,7 +205,7 @@ TEST_F(LocalnetTest, CommitsSurvivesKillAndCatchesUp) {
   EXPECT_GE(signed_before->height(), after_sends);
   EXPECT_FALSE(signed_before->signature().empty());
   EXPECT_FALSE(signed_before->sign_bytes().empty());
-  // The WAL rotates when a height starts, so it holds the signed height or
+  // The WAL rotates when a height starts, so it contains the signed height or
   // the next one if that height was decided before the kill.
   const auto wal = wal_files(net_.home(3));
   ASSERT_FALSE(wal.empty()) << "node3 has no WAL file";
