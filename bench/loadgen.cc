@@ -5,6 +5,11 @@
 //
 //   loadgen --node http://127.0.0.1:7701 --keyring-dir DIR [--txs 60000]
 //           [--senders 1200] [--connections 4] [--batch 250]
+//           [--submit-node URL]...
+//
+// With --submit-node (repeatable), submission connection c goes to the
+// (c mod K)-th of those K nodes, so a multi-validator localnet gets load on
+// every node. Funding and inclusion tracking stay on --node.
 //
 // Only loopback URLs are accepted: this tool exists to load a local node.
 #include "automata/crypto/bech32.h"
@@ -118,6 +123,25 @@ uint64_t percentile(std::vector<uint64_t> values, unsigned pct) {
   return values[index];
 }
 
+// Splits an http://HOST:PORT URL. Returns false with a message on stderr
+// when the URL is malformed or the host is not loopback.
+bool parse_loopback_url(const std::string& url, std::string* host, std::string* port) {
+  const std::string prefix = "http://";
+  if (url.rfind(prefix, 0) != 0) {
+    std::fprintf(stderr, "loadgen: a node URL must start with http://, got '%s'\n", url.c_str());
+    return false;
+  }
+  const std::string hostport = url.substr(prefix.size());
+  const size_t colon = hostport.find(':');
+  *host = hostport.substr(0, colon);
+  *port = colon == std::string::npos ? "7701" : hostport.substr(colon + 1);
+  if (*host != "127.0.0.1" && *host != "localhost") {
+    std::fprintf(stderr, "loadgen: only loopback nodes may be loaded, got host '%s'\n", host->c_str());
+    return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -136,19 +160,21 @@ int main(int argc, char** argv) {
   app.add_option("--connections", connections, "Parallel keep-alive HTTP connections");
   app.add_option("--batch", batch, "tx_submit requests per JSON-RPC batch");
   app.add_option("--gas", gas, "Gas limit of each transfer");
+  std::vector<std::string> submit_nodes;
+  app.add_option("--submit-node", submit_nodes,
+                 "RPC URL of a loopback node that receives submissions (repeatable; default: --node)");
   CLI11_PARSE(app, argc, argv);
 
-  const std::string prefix = "http://";
-  if (node.rfind(prefix, 0) != 0) {
-    std::fprintf(stderr, "loadgen: --node must be an http:// URL, got '%s'\n", node.c_str());
-    return 2;
-  }
-  std::string hostport = node.substr(prefix.size());
-  std::string host = hostport.substr(0, hostport.find(':'));
-  std::string port = hostport.find(':') == std::string::npos ? "7701" : hostport.substr(hostport.find(':') + 1);
-  if (host != "127.0.0.1" && host != "localhost") {
-    std::fprintf(stderr, "loadgen: only loopback nodes may be loaded, got host '%s'\n", host.c_str());
-    return 2;
+  std::string host;
+  std::string port;
+  if (!parse_loopback_url(node, &host, &port)) return 2;
+  if (submit_nodes.empty()) submit_nodes.push_back(node);
+  std::vector<std::pair<std::string, std::string>> submit_targets;  // (host, port)
+  for (const auto& url : submit_nodes) {
+    std::string submit_host;
+    std::string submit_port;
+    if (!parse_loopback_url(url, &submit_host, &submit_port)) return 2;
+    submit_targets.emplace_back(submit_host, submit_port);
   }
 
   try {
@@ -221,7 +247,8 @@ int main(int argc, char** argv) {
     std::vector<std::thread> threads;
     for (size_t c = 0; c < connections; ++c) {
       threads.emplace_back([&, c] {
-        Connection conn(host, port);
+        const auto& target = submit_targets[c % submit_targets.size()];
+        Connection conn(target.first, target.second);
         auto& txs = per_conn[c];
         for (size_t i = 0; i < txs.size(); i += batch) {
           json requests = json::array();
