@@ -158,7 +158,7 @@ struct PeerInfo {
 
 // Counters since start(), for metrics and tests.
 struct NetworkStats {
-  uint64_t inbound_rejected = 0;    // closed at accept: ban, max_peers or max_per_ip
+  uint64_t inbound_rejected = 0;    // rejected at accept (IP ban, max_peers, max_per_ip) or at the handshake (id ban)
   uint64_t handshake_failures = 0;  // TLS or node handshake failed or was rejected
   uint64_t bans = 0;                // bans imposed, by this layer or report_misbehavior
   uint64_t dropped_sends = 0;       // messages dropped by send() or broadcast()
@@ -210,7 +210,7 @@ class Network {
   // number of peers it was queued for.
   size_t broadcast(Channel channel, Bytes payload, const std::optional<PeerId>& except = std::nullopt);
 
-  // Disconnects the peer and bans its id and IP for ban_duration, logging
+  // Disconnects the peer and bans its id (not its IP) for ban_duration, logging
   // the peer and reason once. For provable misbehaviour only (invalid
   // signature, height going backwards, unrequested data). A peer that is not
   // connected is still banned by id.
