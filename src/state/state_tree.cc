@@ -37,7 +37,9 @@ Status read_u64(storage::Database* db, const Bytes& key, std::optional<uint64_t>
 class StateTreeImpl final : public StateTree {
  public:
   StateTreeImpl(storage::Database* db, const StateTreeOptions& options)
-      : store_(db, options.node_cache_entries), keep_versions_(options.keep_versions) {}
+      : store_(db, options.node_cache_entries),
+        keep_versions_(options.keep_versions),
+        apply_threads_(options.apply_threads) {}
 
   Status load() {
     storage::Database* db = store_.db();
@@ -141,7 +143,7 @@ class StateTreeImpl final : public StateTree {
 
     TreeUpdate update(&store_, new_version, &batch);
     ChildRef root;
-    Status s = update.run(old_root, sorted, &root);
+    Status s = update.run(old_root, sorted, &root, apply_threads_);
     if (!s.is_ok()) {
       logger("state")->error("building state version {} failed: {}", new_version, s.to_string());
       return s;
@@ -153,6 +155,9 @@ class StateTreeImpl final : public StateTree {
       } else {
         batch.erase(Column::kStateValues, key);
       }
+    }
+    if (!update.stale_list().empty()) {
+      batch.put(Column::kStateMeta, stale_list_key(new_version), update.stale_list());
     }
     Bytes root_record;
     append_child_ref(root, &root_record);
@@ -196,6 +201,7 @@ class StateTreeImpl final : public StateTree {
 
     storage::Database* db = store_.db();
     size_t nodes = 0;
+    Status s;
     std::unique_ptr<storage::Iterator> it = db->new_iterator(Column::kStateMeta);
     for (it->seek(Bytes{kStalePrefix}); it->valid(); it->next()) {
       ByteView key = it->key();
@@ -203,11 +209,20 @@ class StateTreeImpl final : public StateTree {
       // A node replaced at version S belongs to versions before S only, so
       // nodes replaced at or before the oldest readable version are unused.
       if (storage::decode_height(key.subspan(1)) > prune_through + 1) break;
-      batch.erase(Column::kStateNodes, key.subspan(9));
+      if (key.size() == 9) {
+        s = for_each_stale_key(it->value(), [&](ByteView node_key) {
+          batch.erase(Column::kStateNodes, node_key);
+          ++nodes;
+        });
+        if (!s.is_ok()) return Status::corruption("state meta record " + to_hex(key) + ": " + s.message());
+      } else {
+        // One node per record, as written before stale lists.
+        batch.erase(Column::kStateNodes, key.subspan(9));
+        ++nodes;
+      }
       batch.erase(Column::kStateMeta, key);
-      ++nodes;
     }
-    Status s = it->status();
+    s = it->status();
     if (!s.is_ok()) return s;
 
     size_t roots = 0;
@@ -328,6 +343,7 @@ class StateTreeImpl final : public StateTree {
 
   mutable NodeStore store_;
   const uint64_t keep_versions_;
+  const int apply_threads_;
 
   mutable std::mutex mutex_;
   uint64_t latest_ = 0;     // guarded by mutex_

@@ -213,6 +213,26 @@ Bytes root_key(uint64_t version) {
   return out;
 }
 
+Bytes stale_list_key(uint64_t stale_since) {
+  Bytes out{kStalePrefix};
+  append_u64(&out, stale_since);
+  return out;
+}
+
+Status for_each_stale_key(ByteView list, const std::function<void(ByteView)>& visit) {
+  size_t offset = 0;
+  while (offset < list.size()) {
+    size_t size = list[offset];
+    if (size > list.size() - offset - 1 || !decode_node_key(list.subspan(offset + 1, size))) {
+      return Status::corruption("stale list of " + std::to_string(list.size()) + " bytes has a malformed node key at byte " +
+                                std::to_string(offset));
+    }
+    visit(list.subspan(offset + 1, size));
+    offset += 1 + size;
+  }
+  return Status::ok();
+}
+
 Bytes stale_key(uint64_t stale_since, const NodeId& id) {
   Bytes out{kStalePrefix};
   append_u64(&out, stale_since);

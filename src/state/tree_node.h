@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <array>
+#include <functional>
 #include <optional>
 #include <vector>
 
@@ -138,9 +139,16 @@ Bytes latest_version_key();   // -> 8-byte big-endian latest committed version
 Bytes oldest_version_key();   // -> 8-byte big-endian oldest readable version
 Bytes root_key(uint64_t version);  // 'r' + version -> encoded ChildRef of the root
 inline constexpr uint8_t kRootPrefix = 'r';
-// 's' + version that replaced the node + node key -> empty.
+// 's' + version that replaced the nodes -> the stale list: for each node
+// replaced by that version, one byte with its key's length, then the node
+// key. Databases written before the list existed hold one record per node
+// instead, 's' + version + node key -> empty, and prune() reads both.
+Bytes stale_list_key(uint64_t stale_since);
 Bytes stale_key(uint64_t stale_since, const NodeId& id);
 inline constexpr uint8_t kStalePrefix = 's';
+// Calls visit(node_key) for each node key in a stale list. Returns
+// corruption when a length byte runs past the end or a key is malformed.
+Status for_each_stale_key(ByteView list, const std::function<void(ByteView)>& visit);
 // -> one byte, kNodeFormat: the node layout that wrote this database.
 Bytes node_format_key();
 // 2: 16-slot internal nodes. Databases written with binary internal nodes

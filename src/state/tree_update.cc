@@ -4,6 +4,7 @@
 #include "automata/storage/database.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace automata::state {
 namespace {
@@ -25,11 +26,20 @@ void for_each_slot(std::span<const KeyChange> changes, int depth, Visit&& visit)
 
 }  // namespace
 
-Status TreeUpdate::run(const ChildRef& old_root, std::span<const KeyChange> changes, ChildRef* new_root) {
+Status TreeUpdate::run(const ChildRef& old_root, std::span<const KeyChange> changes, ChildRef* new_root,
+                       int threads) {
   // About one new node per 16 changes near the top plus one or two per
   // change below, as a starting size.
   new_nodes_.reserve(changes.size() * 2 + 16);
-  ChildRef root = update(old_root, 0, changes);
+  stale_list_.reserve(changes.size() * 3 * (1 + kMaxNodeKeySize));
+  // Below this many changes a second thread costs more than it saves.
+  constexpr size_t kParallelMinChanges = 256;
+  ChildRef root;
+  if (threads > 1 && old_root.is_internal() && changes.size() >= kParallelMinChanges) {
+    root = update_root_parallel(old_root, changes);
+  } else {
+    root = update(old_root, 0, changes);
+  }
   if (!error_.is_ok()) return error_;
   *new_root = root;
   return Status::ok();
@@ -71,6 +81,59 @@ ChildRef TreeUpdate::update(const ChildRef& ref, int depth, std::span<const KeyC
 
   mark_stale(NodeId{ref.version, static_cast<uint16_t>(depth), hash_prefix(changes.front().key_hash, depth)});
   return make_node(depth, changes.front().key_hash, slots);
+}
+
+ChildRef TreeUpdate::update_root_parallel(const ChildRef& ref, std::span<const KeyChange> changes) {
+  std::shared_ptr<const InternalNode> node;
+  Status s = store_->load_internal(ref, 0, changes.front().key_hash, &node);
+  if (!s.is_ok()) {
+    error_ = s;
+    return ref;
+  }
+  std::array<ChildRef, kNodeSlots> slots = node->slots();
+
+  // The slot of the middle change begins the second thread's run, so both
+  // threads get about half of the changes.
+  const int split = hash_slot(changes[changes.size() / 2].key_hash, 0);
+  auto second_begin = std::lower_bound(changes.begin(), changes.end(), split, [](const KeyChange& c, int slot) {
+    return hash_slot(c.key_hash, 0) < slot;
+  });
+  std::span<const KeyChange> first_changes(changes.begin(), second_begin);
+  std::span<const KeyChange> second_changes(second_begin, changes.end());
+
+  storage::WriteBatch second_batch;
+  TreeUpdate second(store_, version_, &second_batch);
+  second.new_nodes_.reserve(second_changes.size() * 2);
+  second.stale_list_.reserve(second_changes.size() * 3 * (1 + kMaxNodeKeySize));
+  std::array<ChildRef, kNodeSlots> second_slots = slots;
+  std::thread worker([&second, &second_slots, second_changes] {
+    for_each_slot(second_changes, 0, [&](int slot, std::span<const KeyChange> group) {
+      ChildRef& child = second_slots[static_cast<size_t>(slot)];
+      child = second.update(child, kNodeLevels, group);
+    });
+  });
+  for_each_slot(first_changes, 0, [&](int slot, std::span<const KeyChange> group) {
+    ChildRef& child = slots[static_cast<size_t>(slot)];
+    child = update(child, kNodeLevels, group);
+  });
+  worker.join();
+
+  if (error_.is_ok() && !second.error_.is_ok()) error_ = second.error_;
+  if (!error_.is_ok()) return ref;
+  for (size_t slot = static_cast<size_t>(split); slot < slots.size(); ++slot) slots[slot] = second_slots[slot];
+  if (slots == node->slots()) return ref;
+  append(second);
+
+  mark_stale(NodeId{ref.version, 0, Hash32{}});
+  return make_node(0, changes.front().key_hash, slots);
+}
+
+void TreeUpdate::append(TreeUpdate& other) {
+  batch_->append(*other.batch_);
+  for (auto& entry : other.new_nodes_) new_nodes_.push_back(std::move(entry));
+  other.new_nodes_.clear();
+  stale_list_.insert(stale_list_.end(), other.stale_list_.begin(), other.stale_list_.end());
+  stale_count_ += other.stale_count_;
 }
 
 ChildRef TreeUpdate::build(int depth, std::span<const KeyChange> changes, const std::optional<ChildRef>& existing) {
@@ -149,12 +212,11 @@ ChildRef TreeUpdate::write_leaf(const KeyChange& change) {
 }
 
 void TreeUpdate::mark_stale(const NodeId& id) {
-  // kStalePrefix, the replacing version, then the node key.
-  uint8_t key[1 + 8 + kMaxNodeKeySize];
-  key[0] = kStalePrefix;
-  for (int i = 0; i < 8; ++i) key[1 + i] = static_cast<uint8_t>(version_ >> (56 - 8 * i));
-  size_t key_size = 9 + encode_node_key(id, key + 9);
-  batch_->put(storage::Column::kStateMeta, ByteView(key, key_size), {});
+  // One length byte, then the node key; see stale_list_key().
+  uint8_t key[kMaxNodeKeySize];
+  size_t key_size = encode_node_key(id, key);
+  stale_list_.push_back(static_cast<uint8_t>(key_size));
+  stale_list_.insert(stale_list_.end(), key, key + key_size);
   ++stale_count_;
 }
 

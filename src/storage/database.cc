@@ -268,6 +268,18 @@ void WriteBatch::erase(Column column, ByteView key) {
   impl_->batch.Delete(column_id_handle(column), to_slice(key)).PermitUncheckedError();
 }
 
+void WriteBatch::append(const WriteBatch& other) {
+  // Both batches record Column values as ids, so an identity map copies them.
+  static const std::vector<rocksdb::ColumnFamilyHandle*> handles = [] {
+    std::vector<rocksdb::ColumnFamilyHandle*> out;
+    for (int i = 0; i < kColumnCount; ++i) out.push_back(column_id_handle(static_cast<Column>(i)));
+    return out;
+  }();
+  IdTranslator copier(handles, &impl_->batch);
+  // Iterate fails only on a malformed batch, which put() and erase() never build.
+  other.impl_->batch.Iterate(&copier).PermitUncheckedError();
+}
+
 size_t WriteBatch::count() const { return impl_->batch.Count(); }
 size_t WriteBatch::size_bytes() const { return impl_->batch.GetDataSize(); }
 void WriteBatch::clear() { impl_->batch.Clear(); }

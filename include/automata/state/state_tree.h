@@ -53,6 +53,9 @@ struct StateTreeOptions {
   uint64_t keep_versions = 100;
   // Bound on decoded internal nodes kept in memory (about 150 bytes each).
   size_t node_cache_entries = size_t{1} << 20;
+  // Threads that apply() uses to update the root's subtrees: 1 or 2 (larger
+  // values act as 2). The root and the batch do not depend on it.
+  int apply_threads = 2;
 };
 
 // Thread-safety: reads (get, get_latest, prove, root_at) may run

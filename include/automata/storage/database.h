@@ -51,6 +51,8 @@ class WriteBatch {
 
   void put(Column column, ByteView key, ByteView value);
   void erase(Column column, ByteView key);
+  // Appends a copy of other's records after this batch's, in their order.
+  void append(const WriteBatch& other);
   size_t count() const;
   size_t size_bytes() const;
   void clear();
