@@ -5,10 +5,13 @@
 // Usage: state_tree_bench [keys=1000000] [versions=10] [changes=10000] [dir]
 // dir defaults to a fresh directory under /tmp and is removed at exit.
 // Prints, per measured version and as a mean: apply time per changed key
-// (wall and thread CPU), the synced batch write, the prune, and the total.
+// (wall, and process CPU, which counts apply's second thread and any RocksDB
+// background work in that interval), the batch size, the synced batch write,
+// the prune, and the total.
 // NOTE: with 1,000,000 keys the third measured version's write takes about
-// 900 ms against about 160 ms for the others (RocksDB 7.8). The cause, a
-// flush or WAL switch, is not yet confirmed.
+// 1 to 2 s against 120 to 200 ms for the others (RocksDB 7.8). The RocksDB
+// LOG shows no flush or stall in that interval, so the cause is not yet
+// confirmed.
 #include "automata/state/state_tree.h"
 #include "automata/storage/database.h"
 #include "automata/types/logging.h"
@@ -33,9 +36,9 @@ double millis_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-double thread_cpu_millis() {
+double process_cpu_millis() {
   timespec now{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
   return static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
 }
 
@@ -79,6 +82,7 @@ struct VersionCost {
   double prune_ms = 0;
   double total_ms = 0;
   size_t batch_records = 0;
+  size_t batch_bytes = 0;
 };
 
 int run(uint64_t keys, uint64_t versions, uint64_t changes, const std::string& dir) {
@@ -119,11 +123,12 @@ int run(uint64_t keys, uint64_t versions, uint64_t changes, const std::string& d
     Hash32 root{};
     ++version;
     Clock::time_point start = Clock::now();
-    double cpu_start = thread_cpu_millis();
+    double cpu_start = process_cpu_millis();
     if (!check(tree->apply(version, update, batch, &root), "applying an update")) return 1;
-    cost.apply_cpu_ms = thread_cpu_millis() - cpu_start;
+    cost.apply_cpu_ms = process_cpu_millis() - cpu_start;
     cost.apply_wall_ms = millis_since(start);
     cost.batch_records = batch.count();
+    cost.batch_bytes = batch.size_bytes();
 
     Clock::time_point write_start = Clock::now();
     if (!check(db->write(batch, true), "writing the update")) return 1;
@@ -138,10 +143,10 @@ int run(uint64_t keys, uint64_t versions, uint64_t changes, const std::string& d
     cost.total_ms = millis_since(start);
 
     double per_key = 1e3 / static_cast<double>(update.size());
-    std::printf("version %llu: apply %.2f us/key wall, %.2f us/key cpu; %zu records; write %.1f ms; "
+    std::printf("version %llu: apply %.2f us/key wall, %.2f us/key cpu; %zu records, %.1f MB; write %.1f ms; "
                 "prune %.1f ms; total %.1f ms\n",
                 static_cast<unsigned long long>(version), cost.apply_wall_ms * per_key, cost.apply_cpu_ms * per_key,
-                cost.batch_records, cost.write_ms, cost.prune_ms, cost.total_ms);
+                cost.batch_records, static_cast<double>(cost.batch_bytes) / 1e6, cost.write_ms, cost.prune_ms, cost.total_ms);
     sum.apply_wall_ms += cost.apply_wall_ms;
     sum.apply_cpu_ms += cost.apply_cpu_ms;
     sum.write_ms += cost.write_ms;
