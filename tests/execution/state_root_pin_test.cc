@@ -38,6 +38,9 @@ class PinnedChain {
     dir_ = dir != nullptr ? dir : "/tmp/automata_pin_test_fallback";
     genesis_.chain_id = "pin-chain";
     genesis_.genesis_time_ms = 1'000;
+    // The pinned roots were computed with the 32 KiB tx limit of the first
+    // release; the limit is part of the genesis state, so it is pinned too.
+    genesis_.params.max_tx_bytes = 32 * 1024;
     genesis_.validators.push_back(GenesisValidator{validator_.pubkey, 10, "validator-0"});
     for (size_t i = 0; i < kKeys; ++i) {
       keys_.push_back(fixed_key("account/" + std::to_string(i)));
