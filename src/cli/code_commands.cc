@@ -80,7 +80,7 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
 }
 
 // Scans dir, uploads the blobs the chain lacks, then submits the op that
-// make_op builds from the scan.
+// make_op builds from the scan. Blobs that fit go in the op's own tx.
 Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string& dir,
                    const std::function<EncodedOp(const CodeScan&)>& make_op, const std::string& created_label = "") {
   CodeScan scan;
@@ -89,16 +89,30 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   std::unique_ptr<CodeSigner> signer;
   s = CodeSigner::open(ctx, options, &signer);
   if (!s.is_ok()) return s;
-  s = upload_missing_blobs(ctx, *signer, scan);
+  EncodedOp version_op = make_op(scan);
+  std::optional<InlineUpload> inline_upload;
+  s = upload_missing_blobs(ctx, *signer, scan, encode_op(version_op).size(), &inline_upload);
   if (!s.is_ok()) return s;
+
+  std::vector<EncodedOp> ops;
+  GasHint hint{0, 0, scan.files.size()};
+  if (inline_upload) {
+    ops.push_back(std::move(inline_upload->op));
+    hint.blob_count = inline_upload->hint.blob_count;
+    hint.blob_bytes = inline_upload->hint.blob_bytes;
+  }
+  // The version op comes last, so its index is the op count minus one.
+  uint32_t version_op_index = static_cast<uint32_t>(ops.size());
+  ops.push_back(std::move(version_op));
   Hash32 hash{};
-  s = signer->submit({make_op(scan)}, GasHint{0, 0, scan.files.size()}, &hash);
+  s = signer->submit(std::move(ops), hint, &hash);
   if (!s.is_ok()) return s;
   json committed;
   s = finish_tx(ctx, *signer, hash, &committed);
   if (!s.is_ok()) return s;
   if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
-    *ctx.out << created_label << " " << to_hex(object_id(hash, 0)) << (options.wait ? "" : " (pending)") << "\n";
+    *ctx.out << created_label << " " << to_hex(object_id(hash, version_op_index)) << (options.wait ? "" : " (pending)")
+             << "\n";
   }
   return Status::ok();
 }

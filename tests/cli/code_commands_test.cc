@@ -175,18 +175,18 @@ TEST_F(CodeCommandsTest, PublishUploadsOnlyMissingBlobs) {
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
 
   std::vector<v1::TxBody> bodies = node_.bodies();
-  ASSERT_EQ(bodies.size(), 2u) << "one upload tx, then the publish tx";
-  ASSERT_EQ(bodies[0].ops_size(), 1);
+  ASSERT_EQ(bodies.size(), 1u) << "few blobs travel in the publish tx";
+  ASSERT_EQ(bodies[0].ops_size(), 2);
   ASSERT_TRUE(bodies[0].ops(0).has_code_upload_blobs());
   std::set<std::string> uploaded(bodies[0].ops(0).code_upload_blobs().blobs().begin(),
                                  bodies[0].ops(0).code_upload_blobs().blobs().end());
   std::set<std::string> expected_uploads = {"new contents\n", std::string("\0\1\2", 3)};
   EXPECT_EQ(uploaded, expected_uploads) << "the stored blob and the duplicate are not sent";
+  EXPECT_EQ(bodies[0].ops(0).code_upload_blobs().blobs_size(), 2);
   EXPECT_EQ(bodies[0].nonce(), 5u);
-  EXPECT_EQ(bodies[1].nonce(), 6u);
 
-  ASSERT_TRUE(bodies[1].ops(0).has_code_publish());
-  const v1::CodePublish& publish = bodies[1].ops(0).code_publish();
+  ASSERT_TRUE(bodies[0].ops(1).has_code_publish());
+  const v1::CodePublish& publish = bodies[0].ops(1).code_publish();
   EXPECT_EQ(publish.name(), "demo");
   ASSERT_EQ(publish.language_tags_size(), 1);
   ASSERT_EQ(publish.tree_size(), 4);
@@ -196,8 +196,30 @@ TEST_F(CodeCommandsTest, PublishUploadsOnlyMissingBlobs) {
   Hash32 c_hash = crypto::sha256(as_view("new contents\n"));
   EXPECT_EQ(publish.tree(1).blob_hash(), std::string(c_hash.begin(), c_hash.end()));
 
-  EXPECT_NE(result.err.find("uploading blobs: tx 1/1"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("sent with the version"), std::string::npos) << result.err;
   EXPECT_NE(result.out.find("\nasset "), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, LargeUploadSplitsIntoTxs) {
+  std::map<std::string, std::string> files;
+  for (char c : std::string("wxyz")) files[std::string(1, c) + ".txt"] = std::string(1500, c);
+  std::string dir = write_tree("tree", files);
+  // 4096-byte upload txs leave 2048 bytes for blobs: one 1500-byte blob each.
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "big", "--upload-tx-bytes", "4096",
+                          "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  std::vector<v1::TxBody> bodies = node_.bodies();
+  ASSERT_EQ(bodies.size(), 5u) << "four upload txs, then the publish tx";
+  for (size_t i = 0; i < 4; ++i) {
+    ASSERT_TRUE(bodies[i].ops(0).has_code_upload_blobs()) << i;
+    EXPECT_EQ(bodies[i].ops(0).code_upload_blobs().blobs_size(), 1) << i;
+    EXPECT_EQ(bodies[i].nonce(), 5u + i);
+  }
+  ASSERT_EQ(bodies[4].ops_size(), 1);
+  EXPECT_TRUE(bodies[4].ops(0).has_code_publish());
+  EXPECT_EQ(bodies[4].nonce(), 9u);
+  EXPECT_NE(result.err.find("uploading blobs: tx 4/4, 6000/6000 bytes"), std::string::npos) << result.err;
 }
 
 TEST_F(CodeCommandsTest, CommitSendsExpectedHead) {
@@ -206,8 +228,11 @@ TEST_F(CodeCommandsTest, CommitSendsExpectedHead) {
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   std::vector<v1::TxBody> bodies = node_.bodies();
   ASSERT_FALSE(bodies.empty());
-  ASSERT_TRUE(bodies.back().ops(0).has_code_commit());
-  const v1::CodeCommit& commit = bodies.back().ops(0).code_commit();
+  // The new blob travels first in the same tx, then the commit.
+  ASSERT_EQ(bodies.back().ops_size(), 2);
+  EXPECT_TRUE(bodies.back().ops(0).has_code_upload_blobs());
+  ASSERT_TRUE(bodies.back().ops(1).has_code_commit());
+  const v1::CodeCommit& commit = bodies.back().ops(1).code_commit();
   EXPECT_EQ(commit.branch(), "main");
   EXPECT_EQ(commit.message(), "next");
   EXPECT_EQ(to_hex(as_view(commit.expected_head())), std::string(64, 'c'));

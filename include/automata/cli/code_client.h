@@ -72,11 +72,20 @@ Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, nlohmann:
 // empty string.
 std::string created_id(const nlohmann::json& committed, uint32_t op_index, const std::string& kind = "");
 
-// Asks blobs_missing which of the scan's blobs the chain lacks, then
-// uploads them in CodeUploadBlobs txs under the max tx size, printing a
-// progress line per tx to the context's error stream, and waits until all
-// upload txs are committed. Returns the first failure.
-Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan);
+// A CodeUploadBlobs op to send in the same tx as the version op, before it.
+struct InlineUpload {
+  EncodedOp op;
+  GasHint hint;
+};
+
+// Asks blobs_missing which of the scan's blobs the chain lacks. When they
+// fit in one tx beside a version op of version_op_bytes bytes, returns them
+// in *inline_upload and sends nothing. Otherwise uploads them in
+// CodeUploadBlobs txs under the upload tx size, printing a progress line
+// per tx to the context's error stream, and waits until all upload txs are
+// committed. Returns the first failure.
+Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan, uint64_t version_op_bytes,
+                            std::optional<InlineUpload>* inline_upload);
 
 // Parses a 32-byte hex id. Returns invalid_argument naming `what` and the
 // text otherwise.
