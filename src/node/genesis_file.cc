@@ -60,7 +60,8 @@ const json& read_array(const json& value, const std::string& path) {
 
 void read_params(const json& value, const std::string& path, execution::ChainParameters* params) {
   require_object(value, path,
-                 {"max_tx_bytes", "max_block_txs", "max_block_bytes", "min_gas_price", "max_ops_per_tx", "max_gas_per_tx"});
+                 {"max_tx_bytes", "max_block_txs", "max_block_bytes", "min_gas_price", "max_ops_per_tx", "max_gas_per_tx",
+                  "max_blob_bytes", "max_files_per_version", "max_path_bytes"});
   auto optional = [&](std::string_view key, uint64_t* out) {
     auto it = value.find(key);
     if (it != value.end()) *out = read_uint(*it, join(path, key));
@@ -71,6 +72,9 @@ void read_params(const json& value, const std::string& path, execution::ChainPar
   optional("min_gas_price", &params->min_gas_price);
   optional("max_ops_per_tx", &params->max_ops_per_tx);
   optional("max_gas_per_tx", &params->max_gas_per_tx);
+  optional("max_blob_bytes", &params->max_blob_bytes);
+  optional("max_files_per_version", &params->max_files_per_version);
+  optional("max_path_bytes", &params->max_path_bytes);
 }
 
 execution::GenesisValidator read_validator(const json& value, const std::string& path) {
@@ -178,7 +182,9 @@ std::string render_genesis(const execution::Genesis& genesis) {
   out["genesis_time_ms"] = genesis.genesis_time_ms;
   out["params"] = {{"max_tx_bytes", params.max_tx_bytes},     {"max_block_txs", params.max_block_txs},
                    {"max_block_bytes", params.max_block_bytes}, {"min_gas_price", params.min_gas_price},
-                   {"max_ops_per_tx", params.max_ops_per_tx}, {"max_gas_per_tx", params.max_gas_per_tx}};
+                   {"max_ops_per_tx", params.max_ops_per_tx}, {"max_gas_per_tx", params.max_gas_per_tx},
+                   {"max_blob_bytes", params.max_blob_bytes}, {"max_files_per_version", params.max_files_per_version},
+                   {"max_path_bytes", params.max_path_bytes}};
   out["validators"] = validators;
   out["accounts"] = accounts;
   return out.dump(2) + "\n";

@@ -25,6 +25,65 @@ json encode_coins(const Coins& coins) {
   return out;
 }
 
+// Encodes any message field by field with its proto field names: bytes of
+// 20 bytes as atm1 addresses, other bytes as hex, 64-bit integers as JSON
+// numbers. Used for ops that have no hand-written encoding.
+json encode_message(const google::protobuf::Message& message);
+
+json encode_field_value(const google::protobuf::Message& message, const google::protobuf::FieldDescriptor* field,
+                        int index) {
+  using google::protobuf::FieldDescriptor;
+  const auto* reflection = message.GetReflection();
+  bool repeated = field->is_repeated();
+  switch (field->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING: {
+      std::string value = repeated ? reflection->GetRepeatedString(message, field, index)
+                                   : reflection->GetString(message, field);
+      if (field->type() != FieldDescriptor::TYPE_BYTES) return value;
+      return value.size() == 20 ? address_text(value) : hex_of(value);
+    }
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      return encode_message(repeated ? reflection->GetRepeatedMessage(message, field, index)
+                                     : reflection->GetMessage(message, field));
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return repeated ? reflection->GetRepeatedBool(message, field, index) : reflection->GetBool(message, field);
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return repeated ? reflection->GetRepeatedUInt32(message, field, index) : reflection->GetUInt32(message, field);
+    case FieldDescriptor::CPPTYPE_UINT64:
+      return repeated ? reflection->GetRepeatedUInt64(message, field, index) : reflection->GetUInt64(message, field);
+    case FieldDescriptor::CPPTYPE_INT32:
+      return repeated ? reflection->GetRepeatedInt32(message, field, index) : reflection->GetInt32(message, field);
+    case FieldDescriptor::CPPTYPE_INT64:
+      return repeated ? reflection->GetRepeatedInt64(message, field, index) : reflection->GetInt64(message, field);
+    case FieldDescriptor::CPPTYPE_ENUM: {
+      const auto* value = repeated ? reflection->GetRepeatedEnum(message, field, index)
+                                   : reflection->GetEnum(message, field);
+      return value->name();
+    }
+    case FieldDescriptor::CPPTYPE_FLOAT:
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      break;  // no op carries floating point
+  }
+  return nullptr;
+}
+
+json encode_message(const google::protobuf::Message& message) {
+  json out = json::object();
+  const auto* descriptor = message.GetDescriptor();
+  const auto* reflection = message.GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const auto* field = descriptor->field(i);
+    if (field->is_repeated()) {
+      json items = json::array();
+      for (int j = 0; j < reflection->FieldSize(message, field); ++j) items.push_back(encode_field_value(message, field, j));
+      out[field->name()] = std::move(items);
+    } else {
+      out[field->name()] = encode_field_value(message, field, 0);
+    }
+  }
+  return out;
+}
+
 json encode_op(const v1::Op& op) {
   switch (op.kind_case()) {
     case v1::Op::kTransfer:
@@ -37,9 +96,14 @@ json encode_op(const v1::Op& op) {
       return {{"multi_send", {{"outputs", outputs}}}};
     }
     case v1::Op::KIND_NOT_SET:
+      return json::object();
+    default:
       break;
   }
-  return json::object();
+  // Every other op kind: {"<oneof field name>": {fields...}}.
+  const auto* field = op.GetDescriptor()->FindFieldByNumber(static_cast<int>(op.kind_case()));
+  if (field == nullptr) return json::object();
+  return {{field->name(), encode_message(op.GetReflection()->GetMessage(op, field))}};
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ TEST(Config, EmptyFileKeepsDefaults) {
   config.rpc.threads = 99;
   ASSERT_TRUE(parse_config("", "config.toml", &config).is_ok());
   EXPECT_EQ(config.rpc.laddr, "127.0.0.1:7701");
-  EXPECT_EQ(config.rpc.max_body_bytes, 1u << 20);
+  EXPECT_EQ(config.rpc.max_body_bytes, 4u << 20);
   EXPECT_EQ(config.rpc.threads, 2u);
   EXPECT_EQ(config.consensus.block_interval_ms, 100u);
   EXPECT_EQ(config.consensus.empty_block_interval_ms, 5000u);

@@ -12,7 +12,7 @@ namespace automata::node {
 
 struct RpcConfig {
   std::string laddr = "127.0.0.1:7701";  // HOST:PORT
-  uint64_t max_body_bytes = 1 << 20;
+  uint64_t max_body_bytes = 4 << 20;
   uint64_t threads = 2;
   uint64_t read_timeout_ms = 30'000;
 };
