@@ -3,11 +3,13 @@
 // batch with sync=true and pruning as the chain does after every block.
 //
 // Usage: state_tree_bench [keys=1000000] [versions=10] [changes=10000] [dir]
-// dir defaults to a fresh directory under /tmp and is removed at exit.
+//        [apply_threads=1]
+// dir defaults to a fresh directory under /tmp and is removed at exit; pass
+// "-" to keep that default while setting apply_threads.
 // Prints, per measured version and as a mean: apply time per changed key
-// (wall, and process CPU, which counts apply's second thread and any RocksDB
-// background work in that interval), the batch size, the synced batch write,
-// the prune, and the total.
+// (wall and process CPU), the batch size, the synced batch write, the prune,
+// and the total. Process CPU counts apply's second thread and any RocksDB
+// background work in that interval.
 // NOTE: with 1,000,000 keys the third measured version's write takes about
 // 1 to 2 s against 120 to 200 ms for the others (RocksDB 7.8). The RocksDB
 // LOG shows no flush or stall in that interval, so the cause is not yet
@@ -85,11 +87,14 @@ struct VersionCost {
   size_t batch_bytes = 0;
 };
 
-int run(uint64_t keys, uint64_t versions, uint64_t changes, const std::string& dir) {
+int run(uint64_t keys, uint64_t versions, uint64_t changes, const std::string& dir, int apply_threads) {
   std::unique_ptr<storage::Database> db;
   if (!check(storage::Database::open(dir, &db), "opening the database")) return 1;
   std::unique_ptr<state::StateTree> tree;
-  if (!check(state::StateTree::open(db.get(), 100, &tree), "opening the state tree")) return 1;
+  state::StateTreeOptions options;
+  options.keep_versions = 100;
+  options.apply_threads = apply_threads;
+  if (!check(state::StateTree::open(db.get(), options, &tree), "opening the state tree")) return 1;
 
   // Bulk load in versions of up to 100,000 keys, unsynced.
   constexpr uint64_t kLoadChunk = 100'000;
@@ -170,13 +175,14 @@ int main(int argc, char** argv) {
   uint64_t keys = argc > 1 ? parse_count(argv[1], "keys") : 1'000'000;
   uint64_t versions = argc > 2 ? parse_count(argv[2], "versions") : 10;
   uint64_t changes = argc > 3 ? parse_count(argv[3], "changes") : 10'000;
-  bool own_dir = argc <= 4;
+  bool own_dir = argc <= 4 || std::string(argv[4]) == "-";
+  int apply_threads = argc > 5 ? static_cast<int>(std::min<uint64_t>(parse_count(argv[5], "apply_threads"), 2)) : 1;
   std::string dir = own_dir ? (std::filesystem::temp_directory_path() /
                                ("state_tree_bench_" + std::to_string(::getpid())))
                                   .string()
                             : argv[4];
   set_log_level("warn");
-  int rc = run(keys, versions, changes, dir);
+  int rc = run(keys, versions, changes, dir, apply_threads);
   if (own_dir) std::filesystem::remove_all(dir);
   return rc;
 }
