@@ -15,7 +15,8 @@ using nlohmann::json;
 
 namespace {
 
-// tx_get polls are cheap on a local node, and a dev block takes about 100 ms.
+// tx_get polls are cheap on a local node, and the dev chain makes at most
+// one block per 100 ms.
 constexpr std::chrono::milliseconds kPollInterval{20};
 // Room in a tx for everything but the blobs: the body fields, the op and
 // ops framing and the 64-byte signature.
@@ -112,7 +113,8 @@ Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash3
   request.ops = std::move(ops);
 
   // The gas limit depends on the tx size, which depends on the gas and fee
-  // varints; sign once to measure, then sign again with the final numbers.
+  // varints. So the first pass measures the size and the second signs with
+  // the final numbers.
   SignedTx tx;
   uint64_t gas = state_->options.gas.value_or(0);
   for (int pass = 0; pass < 2; ++pass) {
