@@ -16,6 +16,10 @@ namespace automata::state {
 // bookkeeping, and hot nodes (the upper levels) always survive it.
 // Thread-safe. Nodes are immutable and their ids are never reused, so a
 // cached node never goes out of date.
+// NOTE: every entry is a separately allocated node behind a shared_ptr in an
+// unordered_map, so a full cache (1M entries by default) is freed one
+// allocation at a time when a generation drops or the tree closes. A flat,
+// preallocated table would avoid that cost but is not written yet.
 class NodeCache {
  public:
   explicit NodeCache(size_t capacity) : generation_limit_(capacity / 2 + 1) {}
