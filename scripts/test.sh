@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test with CTest.
-#   scripts/test.sh             release build, all tests (unit, vectors, e2e)
-#   scripts/test.sh --sanitize  ASan + UBSan build, all tests except e2e
+#   scripts/test.sh             release build, all tests (unit, vectors, e2e, localnet)
+#   scripts/test.sh --sanitize  ASan + UBSan build, all tests except e2e and localnet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
