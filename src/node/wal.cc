@@ -167,7 +167,8 @@ Status Wal::append(ByteView payload, bool sync) {
   Bytes record(kHeaderBytes + payload.size());
   put_u32(record.data(), static_cast<uint32_t>(payload.size()));
   put_u32(record.data() + 4, crc32c(payload));
-  std::memcpy(record.data() + kHeaderBytes, payload.data(), payload.size());
+  // An empty payload may have a null data pointer, which memcpy must not get.
+  if (!payload.empty()) std::memcpy(record.data() + kHeaderBytes, payload.data(), payload.size());
   size_t written = 0;
   while (written < record.size()) {
     ssize_t n = ::write(fd_, record.data() + written, record.size() - written);

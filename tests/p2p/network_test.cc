@@ -309,6 +309,12 @@ TEST(NetworkTest, ReportMisbehaviorDisconnectsAndBans) {
 
   a.report_misbehavior(b.id(), "invalid vote signature");
   ASSERT_TRUE(wait_for([&] { return !has_peer(a, b.id()); }));
+  // The peer leaves peers() before the peer-down callback runs on the
+  // network thread, so wait for the callback too.
+  ASSERT_TRUE(wait_for([&] {
+    std::lock_guard lock(mutex);
+    return !down_reason.empty();
+  }));
   EXPECT_TRUE(a.is_banned(b.id()));
   EXPECT_EQ(a.stats().bans, 1u);
   std::lock_guard lock(mutex);
