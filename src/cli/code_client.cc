@@ -4,6 +4,7 @@
 #include "automata/crypto/sha256.h"
 #include "automata/v1/code.pb.h"
 #include "cli/context.h"
+#include "cli/tx_common.h"
 
 #include <chrono>
 #include <set>
@@ -29,29 +30,6 @@ constexpr size_t kUploadWindow = 32;
 constexpr size_t kMaxBlobsPerUpload = 1500;
 // Hashes per blobs_missing request.
 constexpr size_t kMissingQueryBatch = 1000;
-
-Status parse_fee_text(const std::string& text, Amount* out) {
-  std::string with_denom = text;
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) with_denom += kFeeDenom;
-  Coin coin;
-  Status s = parse_coin(with_denom, &coin, /*allow_zero=*/true);
-  if (!s.is_ok()) return Status::invalid_argument("invalid --fee '" + text + "': " + s.message());
-  if (coin.denom != kFeeDenom) {
-    return Status::invalid_argument("invalid --fee '" + text + "': fees are paid in " + std::string(kFeeDenom));
-  }
-  *out = coin.amount;
-  return Status::ok();
-}
-
-std::string rejection_message(const RpcError& error) {
-  json data = json::parse(error.data, nullptr, /*allow_exceptions=*/false);
-  if (!data.is_object()) return "tx rejected: " + error.message;
-  std::string text = "tx rejected: " + data.value("name", std::string("unknown"));
-  if (data.contains("code")) text += " (code " + data["code"].dump() + ")";
-  std::string log = data.value("log", std::string());
-  if (!log.empty()) text += ": " + log;
-  return text;
-}
 
 }  // namespace
 
@@ -79,7 +57,7 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   state->options = options;
   if (!options.fee.empty()) {
     Amount fee = 0;
-    Status s = parse_fee_text(options.fee, &fee);
+    Status s = parse_fee(options.fee, &fee);
     if (!s.is_ok()) return s;
     state->fixed_fee = fee;
   }
@@ -139,7 +117,7 @@ Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash3
   RpcError error;
   Status s = state_->ctx->call("tx_submit", {{"tx", to_hex(tx.tx_bytes)}}, &submitted, &error);
   if (!s.is_ok()) {
-    if (error.code == -32002) return Status::invalid_argument(rejection_message(error));
+    if (error.code == -32002) return Status::invalid_argument(rejection_text(error));
     return s;
   }
   ++state_->next_nonce;

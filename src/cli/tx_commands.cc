@@ -2,6 +2,7 @@
 #include "automata/cli/tx_builder.h"
 #include "automata/crypto/bech32.h"
 #include "cli/context.h"
+#include "cli/tx_common.h"
 
 #include <CLI/CLI.hpp>
 
@@ -40,30 +41,6 @@ void add_tx_flags(CLI::App* cmd, TxFlags& flags) {
   cmd->add_option("--chain-id", flags.chain_id, "Chain id (default: from node_status)");
   cmd->add_flag("--wait", flags.wait, "Wait until the tx is committed, then print its height and result code");
   cmd->add_option("--timeout", flags.timeout_seconds, "Seconds --wait waits before giving up")->capture_default_str();
-}
-
-Status parse_fee(const std::string& text, Amount* out) {
-  std::string with_denom = text;
-  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) with_denom += kFeeDenom;
-  Coin coin;
-  Status s = parse_coin(with_denom, &coin, /*allow_zero=*/true);
-  if (!s.is_ok()) return Status::invalid_argument("invalid --fee '" + text + "': " + s.message());
-  if (coin.denom != kFeeDenom) {
-    return Status::invalid_argument("invalid --fee '" + text + "': fees are paid in " + std::string(kFeeDenom));
-  }
-  *out = coin.amount;
-  return Status::ok();
-}
-
-// Describes a -32002 rejection from its data object.
-std::string rejection_text(const RpcError& error) {
-  json data = json::parse(error.data, nullptr, /*allow_exceptions=*/false);
-  if (!data.is_object()) return "tx rejected: " + error.message;
-  std::string text = "tx rejected: " + data.value("name", std::string("unknown"));
-  if (data.contains("code")) text += " (code " + data["code"].dump() + ")";
-  std::string log = data.value("log", std::string());
-  if (!log.empty()) text += ": " + log;
-  return text;
 }
 
 // Polls tx_get until the tx is committed or the timeout passes.
@@ -180,6 +157,30 @@ Status sign_and_submit(Context& ctx, const std::string& from, TxKind kind, std::
 }
 
 }  // namespace
+
+Status parse_fee(const std::string& text, Amount* out) {
+  std::string with_denom = text;
+  if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) with_denom += kFeeDenom;
+  Coin coin;
+  Status s = parse_coin(with_denom, &coin, /*allow_zero=*/true);
+  if (!s.is_ok()) return Status::invalid_argument("invalid --fee '" + text + "': " + s.message());
+  if (coin.denom != kFeeDenom) {
+    return Status::invalid_argument("invalid --fee '" + text + "': fees are paid in " + std::string(kFeeDenom));
+  }
+  *out = coin.amount;
+  return Status::ok();
+}
+
+// Describes a -32002 rejection from its data object.
+std::string rejection_text(const RpcError& error) {
+  json data = json::parse(error.data, nullptr, /*allow_exceptions=*/false);
+  if (!data.is_object()) return "tx rejected: " + error.message;
+  std::string text = "tx rejected: " + data.value("name", std::string("unknown"));
+  if (data.contains("code")) text += " (code " + data["code"].dump() + ")";
+  std::string log = data.value("log", std::string());
+  if (!log.empty()) text += ": " + log;
+  return text;
+}
 
 void add_tx_commands(CLI::App& app, Context& ctx) {
   CLI::App* tx = app.add_subcommand("tx", "Sign and submit transactions");

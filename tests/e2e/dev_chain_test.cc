@@ -206,7 +206,7 @@ TEST_F(DevChainTest, RejectionsCarryResultCodes) {
   // Malformed bytes that are not a Tx at all.
   expect_rejected(Bytes{0xff, 0xff, 0xff, 0x01, 0x02}, 102, "malformed");
 
-  // Fee unpayable: a key that holds nothing.
+  // Fee unpayable: a key with no balance.
   auto pauper = crypto::PrivateKey::generate();
   TransferSpec unfunded = make_spec(chain_id_, 0, bob);
   expect_rejected(build_transfer(pauper, unfunded), 205, "fee unpayable");
