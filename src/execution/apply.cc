@@ -74,6 +74,7 @@ Status run_ops(const DecodedTx& tx, Overlay& op_state, GasMeter& gas, uint64_t h
   object_context.gas = &gas;
   object_context.signer = tx.sender;
   object_context.tx_hash = tx.hash;
+  object_context.tx_nonce = tx.body.nonce();
   object_context.height = height;
   object_context.created = &outcome->created;
   for (int i = 0; i < tx.body.ops_size(); ++i) {

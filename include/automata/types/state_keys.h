@@ -28,6 +28,12 @@ inline constexpr uint8_t kAuthorIndexTag = 0x17;  // 0x17 || author(20) || asset
 inline constexpr uint8_t kProposalIndexTag = 0x18;  // 0x18 || asset id(32) || proposal id(32) -> 0x01
 inline constexpr uint8_t kAssetIndexTag = 0x19;     // 0x19 || asset id(32)  -> 0x01 (every code asset)
 
+// Model NFTs. The NFT itself is an object (kObjectTag, type "model.nft");
+// its owner index is kOwnerIndexTag.
+inline constexpr uint8_t kModelIndexTag = 0x1A;    // 0x1A || model id(32) -> 0x01 (every model)
+inline constexpr uint8_t kCreatorIndexTag = 0x1B;  // 0x1B || creator(20) || model id(32) -> 0x01
+inline constexpr uint8_t kHoldingTag = 0x1C;       // 0x1C || model id(32) || node(20) -> v1.ModelHolding
+
 inline Bytes account(const Address& address) {
   Bytes key;
   key.reserve(1 + address.size());
@@ -67,6 +73,11 @@ inline Bytes proposal_index(ByteView asset_id, ByteView proposal_id) {
   return tagged(kProposalIndexTag, {asset_id, proposal_id});
 }
 inline Bytes asset_index(ByteView asset_id) { return tagged(kAssetIndexTag, {asset_id}); }
+inline Bytes model_index(ByteView model_id) { return tagged(kModelIndexTag, {model_id}); }
+inline Bytes creator_index(ByteView creator, ByteView model_id) {
+  return tagged(kCreatorIndexTag, {creator, model_id});
+}
+inline Bytes holding(ByteView model_id, ByteView node) { return tagged(kHoldingTag, {model_id, node}); }
 
 inline Bytes params() { return Bytes{kParamsTag}; }
 inline Bytes validators() { return Bytes{kValidatorsTag}; }

@@ -51,6 +51,7 @@ struct ObjectContext {
   execution::GasMeter* gas = nullptr;
   Address signer{};
   Hash32 tx_hash{};
+  uint64_t tx_nonce = 0;                // the nonce the tx was signed with
   uint32_t op_index = 0;
   uint64_t height = 0;                  // height of the block being applied
   // Objects the op creates are appended here (kind and id); may be null.
