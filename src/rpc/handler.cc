@@ -12,6 +12,8 @@
 #include "automata/v1/state.pb.h"
 #include "automata/v1/tx.pb.h"
 #include "rpc/code_methods.h"
+#include "rpc/fragment_methods.h"
+#include "rpc/model_methods.h"
 #include "rpc/encoding.h"
 #include "rpc/params.h"
 
@@ -193,6 +195,8 @@ class Dispatcher {
     if (method == "account_get") return account_get(Params(params, method, {"address", "height"}));
     if (method == "state_proof") return state_proof(Params(params, method, {"address", "key", "height"}));
     if (is_code_method(method)) return code_method(*chain_, method, params);
+    if (is_model_method(method)) return model_method(*chain_, method, params);
+    if (is_fragment_method(method)) return fragment_method(info_.fragments, method, params);
     throw RpcError(kMethodNotFound, fmt::format("method not found: {}", method));
   }
 

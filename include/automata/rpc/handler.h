@@ -21,6 +21,7 @@ class Mempool;
 
 namespace automata::rpc {
 
+class FragmentService;
 class Metrics;
 
 // JSON-RPC error codes used by every method.
@@ -83,6 +84,9 @@ struct NodeInfo {
   std::function<ConsensusSummary()> consensus;
   // The evidence whose fault is at height, or all when nullopt.
   std::function<std::vector<EvidenceSummary>(std::optional<uint64_t> height)> evidence;
+  // The node's fragment store for the model_fragment* methods; null where
+  // the node keeps none. Not owned; must outlive the handler.
+  FragmentService* fragments = nullptr;
 };
 
 // Thread-safe: handle() may run on every server thread at once. Does not own
