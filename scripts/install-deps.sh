@@ -13,6 +13,11 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
 )
 
+# npm fetches the real model files the tests read (scripts/fetch-test-models.sh).
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(nodejs npm)
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

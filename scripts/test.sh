@@ -9,6 +9,7 @@ preset=release
 if [ "${1:-}" = "--sanitize" ]; then preset=sanitize; fi
 
 scripts/install-deps.sh
+scripts/fetch-test-models.sh
 cmake --preset "$preset"
 cmake --build --preset "$preset" -j "$(nproc)"
 ctest --preset "$preset" -j "$(nproc)"
