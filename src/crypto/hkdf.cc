@@ -38,8 +38,8 @@ Bytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, size_t length) {
   Bytes out(length);
   if (length == 0) return out;
 
-  // Fetching the algorithm per call costs a provider lookup, which is small
-  // next to the HMAC work and keeps the function free of shared state.
+  // The algorithm is fetched on every call, which keeps this function free
+  // of shared state. Callers derive once per envelope, not per fragment.
   std::unique_ptr<EVP_KDF, KdfDeleter> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr));
   if (kdf == nullptr) throw std::runtime_error("hkdf_sha256: OpenSSL has no HKDF implementation");
   std::unique_ptr<EVP_KDF_CTX, KdfCtxDeleter> ctx(EVP_KDF_CTX_new(kdf.get()));
@@ -50,9 +50,8 @@ Bytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, size_t length) {
   size_t n = 0;
   params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest_name, 0);
   params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, param_data(ikm), ikm.size());
-  // Leaving the salt out makes OpenSSL use HashLen zero bytes, which RFC 5869
-  // section 2.2 prescribes for a missing salt; HMAC pads an empty key to the
-  // same block, so both readings agree.
+  // An empty salt is left out. HMAC pads a short key with zeros, so no salt
+  // and 32 zero bytes give the same PRK, as RFC 5869 section 2.2 requires.
   if (!salt.empty()) {
     params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, param_data(salt), salt.size());
   }

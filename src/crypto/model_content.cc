@@ -42,9 +42,9 @@ Bytes seal_fragment(ByteView content_key, ByteView model_id, uint64_t index, Byt
     throw std::invalid_argument("seal_fragment: model id is " + std::to_string(model_id.size()) +
                                 " bytes, expected 32");
   }
-  // A random 96-bit nonce per fragment: NIST SP 800-38D bounds the collision
-  // risk below 2^-32 for up to 2^32 seals under one key, far above the
-  // 1,048,576 fragments one model may have.
+  // A random 96-bit nonce per fragment. By the birthday bound, q seals under
+  // one key repeat a nonce with probability below q^2 / 2^97, which is 2^-57
+  // for the 2^20 fragments a model may have.
   Bytes nonce = random_bytes(kGcmNonceSize);
   Bytes ciphertext = aes256gcm_seal(content_key, nonce, plaintext, fragment_associated_data(model_id, index));
 
