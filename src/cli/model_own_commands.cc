@@ -1,8 +1,8 @@
 // automata model transfer | lease | offer | accept | cancel | deliver | burn
 // | rekey: the commands that move, lend, sell and re-key a model NFT. The
-// executor enforces every ownership rule; these commands open the signer's
-// key envelope, wrap the content key to the new holder, build and sign the
-// op, and print the executor's log when the tx fails.
+// executor enforces every ownership rule. These commands open the signer's
+// key envelope, wrap the content key to the new holder, and sign the op. A
+// failed tx is shown with the executor's log.
 #include "automata/cli/code_client.h"
 #include "automata/cli/coins.h"
 #include "automata/cli/model_commands.h"
@@ -117,7 +117,7 @@ Status open_keyed_model(Context& ctx, const CodeTxOptions& options, const Hash32
 
 // A directory under the system temp directory that only this user can
 // read, removed with everything in it when the object goes out of scope.
-// It holds decrypted model content between fetch and re-encryption.
+// It contains decrypted model content between fetch and re-encryption.
 class PrivateTempDir {
  public:
   Status create() {
@@ -188,9 +188,9 @@ Status plan_rekey(Context& ctx, const KeyedModel& keyed, const std::string& plai
   plan->spool.fill_manifest(plan->op.mutable_manifest());
   s = wrap_content_key(owner_pubkey, new_key, model.id, plan->op.mutable_owner_envelope());
   if (!s.is_ok()) return s;
-  // NOTE: a lease that ends at the next height counts as active here; if
-  // the tx lands later, the executor rejects the envelope count and the
-  // command must be run again.
+  // NOTE: a lease that ends at the next height counts as active here. If
+  // the tx lands later than that, the executor rejects the envelope count,
+  // so the command must be run again.
   for (const ModelLeaseInfo& lease : model.leases) {
     if (lease.expiry_height <= keyed.height) continue;
     crypto::PublicKey lessee{};
@@ -364,7 +364,7 @@ Status load_model_at(Context& ctx, const Hash32& id, uint64_t height, ModelRecor
 
 // The seller's envelope is dropped by the sale, so deliver reads the model
 // as it was before: it steps back over the versions that still record the
-// pending delivery until one holds the seller's envelope. Returns the
+// pending delivery until one contains the seller's envelope. Returns the
 // content key that envelope opens to.
 Status open_seller_key(Context& ctx, const ModelRecord& current, const crypto::PrivateKey& key, Bytes* content_key) {
   std::string id_hex = to_hex(current.id);
