@@ -1,6 +1,7 @@
 #include "automata/crypto/ecies.h"
 
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
@@ -61,6 +62,7 @@ Bytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, size_t length) {
   params[n] = OSSL_PARAM_construct_end();
 
   if (EVP_KDF_derive(ctx.get(), out.data(), out.size(), params) != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
     throw std::runtime_error("hkdf_sha256: OpenSSL EVP_KDF_derive failed for " + std::to_string(length) + " bytes");
   }
   return out;

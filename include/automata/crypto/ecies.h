@@ -49,7 +49,8 @@ Bytes hkdf_sha256(ByteView ikm, ByteView salt, ByteView info, size_t length);
 // Wraps content_key to recipient_xonly, binding it to context (the model id)
 // as GCM associated data. Throws std::invalid_argument when content_key is
 // not 32 bytes or recipient_xonly is not the x coordinate of a secp256k1
-// point, and std::runtime_error when OpenSSL or libsecp256k1 fails.
+// point, and std::runtime_error when OpenSSL or libsecp256k1 fails. A failing
+// RNG while drawing the ephemeral key aborts instead (PrivateKey::generate).
 SealedKey ecies_seal(const PublicKey& recipient_xonly, ByteView content_key, ByteView context);
 
 // Unwraps a content key sealed by ecies_seal to recipient's x-only public
