@@ -4,8 +4,11 @@
 #include "automata/execution/gas.h"
 #include "automata/modules/bank/bank.h"
 #include "automata/modules/code/code.h"
+#include "automata/modules/model/model.h"
 #include "automata/modules/objects/object_ops.h"
 #include "automata/types/logging.h"
+#include "automata/v1/code_state.pb.h"
+#include "automata/v1/model.pb.h"
 #include "automata/v1/state.pb.h"
 #include "invariants.h"
 
@@ -42,10 +45,52 @@ Status charge_fee(const DecodedTx& tx, Overlay& state) {
   return Status::ok();
 }
 
-// Runs a code or object op. Sets handled to false for an op of another
-// module.
+// Object rules chosen by the object's type: model NFTs follow the model
+// module, every other type the code module.
+class TypeRules final : public objects::ObjectRules {
+ public:
+  Status commitment(objects::ObjectContext& context, const v1::ObjectEnvelope& object, Hash32* out,
+                    objects::OpResult* result) const override {
+    return rules_for(object).commitment(context, object, out, result);
+  }
+  Status royalties(objects::ObjectContext& context, const v1::ObjectEnvelope& object, const Address& seller,
+                   std::vector<objects::Royalty>* out, objects::OpResult* result) const override {
+    return rules_for(object).royalties(context, object, seller, out, result);
+  }
+  Status on_owner_change(objects::ObjectContext& context, v1::ObjectEnvelope* object, objects::OwnerChange change,
+                         const Address& previous_owner, objects::OpResult* result) const override {
+    return rules_for(*object).on_owner_change(context, object, change, previous_owner, result);
+  }
+  objects::OpResult check_generic_op(const v1::ObjectEnvelope& object, objects::GenericOp op) const override {
+    return rules_for(object).check_generic_op(object, op);
+  }
+
+ private:
+  static const objects::ObjectRules& rules_for(const v1::ObjectEnvelope& object) {
+    if (object.type() == model::kTypeModel) return model::object_rules();
+    return code::object_rules();
+  }
+};
+
+// Runs a model op. Sets handled to false for an op of another module.
+Status run_model_op(const v1::Op& op, objects::ObjectContext& context, objects::OpResult* result, bool* handled) {
+  *handled = true;
+  switch (op.kind_case()) {
+    case v1::Op::kModelRegister: return model::apply_register(op.model_register(), context, result);
+    case v1::Op::kModelTransfer: return model::apply_transfer(op.model_transfer(), context, result);
+    case v1::Op::kModelLease: return model::apply_lease(op.model_lease(), context, result);
+    case v1::Op::kModelDeliverKey: return model::apply_deliver_key(op.model_deliver_key(), context, result);
+    case v1::Op::kModelBurn: return model::apply_burn(op.model_burn(), context, result);
+    case v1::Op::kModelUpdate: return model::apply_update(op.model_update(), context, result);
+    case v1::Op::kModelAttest: return model::apply_attest(op.model_attest(), context, result);
+    default: *handled = false; return Status::ok();
+  }
+}
+
+// Runs a code, object or model op. Sets handled to false for an op of
+// another module.
 Status run_object_op(const v1::Op& op, objects::ObjectContext& context, objects::OpResult* result, bool* handled) {
-  const objects::ObjectRules& rules = code::object_rules();
+  static const TypeRules rules;
   *handled = true;
   switch (op.kind_case()) {
     case v1::Op::kCodeUploadBlobs: return code::apply_upload_blobs(op.code_upload_blobs(), context, result);
@@ -59,11 +104,12 @@ Status run_object_op(const v1::Op& op, objects::ObjectContext& context, objects:
     case v1::Op::kCodeCompose: return code::apply_compose(op.code_compose(), context, result);
     case v1::Op::kCodeDecompose: return code::apply_decompose(op.code_decompose(), context, result);
     case v1::Op::kObjectTransfer: return objects::apply_object_transfer(op.object_transfer(), rules, context, result);
-    case v1::Op::kObjectGrantUse: return objects::apply_object_grant_use(op.object_grant_use(), context, result);
+    case v1::Op::kObjectGrantUse:
+      return objects::apply_object_grant_use(op.object_grant_use(), rules, context, result);
     case v1::Op::kOfferCreate: return objects::apply_offer_create(op.offer_create(), rules, context, result);
     case v1::Op::kOfferAccept: return objects::apply_offer_accept(op.offer_accept(), rules, context, result);
     case v1::Op::kOfferCancel: return objects::apply_offer_cancel(op.offer_cancel(), context, result);
-    default: *handled = false; return Status::ok();
+    default: return run_model_op(op, context, result, handled);
   }
 }
 

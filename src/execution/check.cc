@@ -4,7 +4,9 @@
 #include "automata/execution/gas.h"
 #include "automata/modules/bank/bank.h"
 #include "automata/modules/code/code.h"
+#include "automata/modules/model/model.h"
 #include "automata/modules/objects/object_ops.h"
+#include "automata/v1/model.pb.h"
 
 #include <fmt/format.h>
 #include <secp256k1.h>
@@ -49,6 +51,14 @@ StageResult check_op(const v1::Op& op, int index, const code::CodeLimits& limits
     case v1::Op::kOfferCreate: code = objects::check_offer_create(op.offer_create(), log); break;
     case v1::Op::kOfferAccept: code = objects::check_offer_accept(op.offer_accept(), log); break;
     case v1::Op::kOfferCancel: code = objects::check_offer_cancel(op.offer_cancel(), log); break;
+    case v1::Op::kModelRegister: code = model::check_register(op.model_register(), log); break;
+    case v1::Op::kModelTransfer: code = model::check_transfer(op.model_transfer(), log); break;
+    case v1::Op::kModelLease: code = model::check_lease(op.model_lease(), log); break;
+    case v1::Op::kModelDeliverKey: code = model::check_deliver_key(op.model_deliver_key(), log); break;
+    case v1::Op::kModelBurn: code = model::check_burn(op.model_burn(), log); break;
+    case v1::Op::kModelUpdate: code = model::check_update(op.model_update(), log); break;
+    case v1::Op::kModelRekey: code = model::check_rekey(op.model_rekey(), log); break;
+    case v1::Op::kModelAttest: code = model::check_attest(op.model_attest(), log); break;
     case v1::Op::KIND_NOT_SET:
       return reject(ResultCode::kInvalidOp, fmt::format("ops[{}] has no operation set", index));
     default:

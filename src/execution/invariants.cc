@@ -1,5 +1,6 @@
 #include "invariants.h"
 
+#include "automata/modules/model/model.h"
 #include "automata/modules/objects/object_invariants.h"
 #include "automata/types/state_keys.h"
 #include "automata/v1/state.pb.h"
@@ -96,6 +97,10 @@ Status check_objects_consistent(Overlay& changes, StageResult* result) {
   std::string problem;
   Status status = objects::check_object_invariants(changes, &problem);
   if (!status.is_ok()) return status;
+  if (problem.empty()) {
+    status = model::check_model_invariants(changes, &problem);
+    if (!status.is_ok()) return status;
+  }
   if (!problem.empty()) *result = {ResultCode::kObjectInvariantViolated, std::move(problem)};
   return Status::ok();
 }

@@ -55,6 +55,17 @@ std::string_view result_code_name(ResultCode code) {
     case ResultCode::kWrongObjectKind: return "wrong_object_kind";
     case ResultCode::kExpiryInPast: return "expiry_in_past";
     case ResultCode::kBranchNotProtected: return "branch_not_protected";
+    case ResultCode::kNotTransferable: return "not_transferable";
+    case ResultCode::kNotBurnable: return "not_burnable";
+    case ResultCode::kNotMutable: return "not_mutable";
+    case ResultCode::kNotStorageNode: return "not_storage_node";
+    case ResultCode::kWrongEpoch: return "wrong_epoch";
+    case ResultCode::kNotPlaced: return "not_placed";
+    case ResultCode::kNoPendingKey: return "no_pending_key";
+    case ResultCode::kAlreadyExists: return "already_exists";
+    case ResultCode::kWrongRecipient: return "wrong_recipient";
+    case ResultCode::kLeaseMismatch: return "lease_mismatch";
+    case ResultCode::kContentMismatch: return "content_mismatch";
 
     case ResultCode::kSupplyNotConserved: return "supply_not_conserved";
     case ResultCode::kObjectInvariantViolated: return "object_invariant_violated";

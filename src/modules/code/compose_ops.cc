@@ -99,7 +99,11 @@ class CodeObjectRules final : public objects::ObjectRules {
     return collect_royalties(context, asset, seller, 0, out, result);
   }
 
-  Status on_owner_change(ObjectContext& context, v1::ObjectEnvelope* object, OpResult* result) const override {
+  Status on_owner_change(ObjectContext& context, v1::ObjectEnvelope* object, objects::OwnerChange change,
+                         const Address&, OpResult* result) const override {
+    // A buyer pays for the asset free of the seller's grants; a transfer
+    // keeps them until they expire.
+    if (change == objects::OwnerChange::kSale) object->clear_grants();
     v1::CodeAsset body;
     if (!body.ParseFromString(object->body())) {
       return Status::corruption(fmt::format("body of code asset {} does not parse", to_hex(as_view(object->id()))));

@@ -174,18 +174,52 @@ Status apply_object_transfer(const v1::ObjectTransfer& op, const ObjectRules& ru
   if (!status.is_ok() || !result->ok()) return status;
   *result = require_owner(context, object, "transfer it");
   if (!result->ok()) return Status::ok();
+  *result = rules.check_generic_op(object, GenericOp::kTransfer);
+  if (!result->ok()) return Status::ok();
+  Address previous_owner = to_address(as_view(object.owner()));
   set_owner(context, &object, as_view(op.to()));
-  status = rules.on_owner_change(context, &object, result);
+  status = rules.on_owner_change(context, &object, OwnerChange::kTransfer, previous_owner, result);
   if (!status.is_ok() || !result->ok()) return status;
   *result = store_object(context, &object);
   return Status::ok();
 }
 
+namespace {
+
+// Accepts every generic op on every object.
+class NoTypeRules final : public ObjectRules {
+ public:
+  Status commitment(ObjectContext&, const v1::ObjectEnvelope&, Hash32*, OpResult* result) const override {
+    *result = {};
+    return Status::ok();
+  }
+  Status royalties(ObjectContext&, const v1::ObjectEnvelope&, const Address&, std::vector<Royalty>*,
+                   OpResult* result) const override {
+    *result = {};
+    return Status::ok();
+  }
+  Status on_owner_change(ObjectContext&, v1::ObjectEnvelope*, OwnerChange, const Address&,
+                         OpResult* result) const override {
+    *result = {};
+    return Status::ok();
+  }
+};
+
+}  // namespace
+
 Status apply_object_grant_use(const v1::ObjectGrantUse& op, ObjectContext& context, OpResult* result) {
+  static const NoTypeRules rules;
+  return apply_object_grant_use(op, rules, context, result);
+}
+
+Status apply_object_grant_use(const v1::ObjectGrantUse& op, const ObjectRules& rules, ObjectContext& context,
+                              OpResult* result) {
   v1::ObjectEnvelope object;
   Status status = load_object(context, as_view(op.object_id()), &object, result);
   if (!status.is_ok() || !result->ok()) return status;
   *result = require_owner(context, object, "grant its use");
+  if (!result->ok()) return Status::ok();
+  *result = rules.check_generic_op(object, GenericOp::kGrantUse);
   if (!result->ok()) return Status::ok();
   if (op.expiry_height() != 0 && op.expiry_height() < context.height) {
     *result = fail(ResultCode::kExpiryInPast,
@@ -295,8 +329,7 @@ Status apply_offer_accept(const v1::OfferAccept& op, const ObjectRules& rules, O
   if (!status.is_ok() || !result->ok()) return status;
 
   set_owner(context, &object, context.signer);
-  object.clear_grants();
-  status = rules.on_owner_change(context, &object, result);
+  status = rules.on_owner_change(context, &object, OwnerChange::kSale, seller, result);
   if (!status.is_ok() || !result->ok()) return status;
   *result = store_object(context, &object);
   if (!result->ok()) return Status::ok();
