@@ -10,6 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -20,6 +21,8 @@ namespace {
 // integers (the Silero VAD test model has 8), so this leaves room to grow.
 constexpr uint64_t kMaxOnnxIrVersion = 100;
 
+// NOTE: an ONNX file whose first field is not ir_version (protobuf allows
+// any field order, though exporters write field 1 first) is reported as "other".
 bool looks_like_onnx(ByteSource& source) {
   Cursor cursor(source, 0, source.size(), "onnx");
   uint64_t tag = 0;

@@ -251,6 +251,8 @@ Status OnnxParser::parse_graph(const Field& message, const std::string& where, i
         }
         break;
       }
+      // NOTE: sparse_initializer (15) is skipped, so sparse weights are in
+      // neither tensor_count nor parameter_count.
       default:
         break;
     }
