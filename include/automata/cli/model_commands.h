@@ -11,9 +11,13 @@ namespace automata::cli {
 struct Context;
 
 // Adds `model` and its subcommands to the CLI: register, upload, fetch,
-// show and list (model_commands.cc, model_read_commands.cc), then the
-// ownership commands below.
+// show and list, then the ownership commands below.
 void add_model_commands(CLI::App& app, Context& ctx);
+
+// Register, upload and fetch (model_commands.cc), and show and list
+// (model_read_commands.cc).
+void add_model_content_commands(CLI::App* model, Context& ctx);
+void add_model_read_commands(CLI::App* model, Context& ctx);
 
 // Adds the ownership subcommands (transfer, lease, offer, accept, cancel,
 // deliver, burn, rekey) to the `model` group. Defined in
