@@ -2,11 +2,14 @@
 
 #include "automata/crypto/keyring.h"
 #include "automata/node/genesis_file.h"
+#include "automata/node/fragment_attest.h"
 #include "automata/node/home.h"
 #include "automata/types/logging.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <fstream>
 
 namespace automata::node {
 
@@ -35,6 +38,24 @@ Status dev_key(const DevOptions& options, std::optional<crypto::PrivateKey>* key
   Status added = keyring.add(kDevKeyName, fresh, "", /*overwrite=*/true);
   if (!added.is_ok()) return added;
   *key = fresh;
+  return Status::ok();
+}
+
+// Adds the validator's account to the genesis init_home wrote, because the
+// validator key exists only once init_home has run. The validator pays the
+// fees of the ModelAttest txs its fragment worker submits.
+Status fund_validator(const std::string& genesis_path, const crypto::PublicKey& validator) {
+  execution::Genesis genesis;
+  Status status = load_genesis(genesis_path, &genesis);
+  if (!status.is_ok()) return status;
+  execution::GenesisAccount account;
+  account.address = crypto::address_of(validator);
+  account.balances.emplace_back(execution::kNativeDenom, kValidatorFunds);
+  genesis.accounts.push_back(account);
+  std::ofstream out(genesis_path, std::ios::trunc);
+  out << render_genesis(genesis);
+  out.close();
+  if (!out) return Status::io_error(fmt::format("cannot rewrite {} to fund the validator", genesis_path));
   return Status::ok();
 }
 
@@ -71,7 +92,10 @@ Status prepare_dev_home(const DevOptions& options, DevSetup* setup) {
   account.address = crypto::address_of(key->public_key());
   account.balances.emplace_back(execution::kNativeDenom, kDevFunds);
   init.funded.push_back(account);
-  status = init_home(init);
+  std::optional<crypto::PrivateKey> validator_key;
+  status = init_home(init, &validator_key);
+  if (!status.is_ok()) return status;
+  status = fund_validator(HomePaths::of(options.home).genesis, validator_key->public_key());
   if (!status.is_ok()) return status;
 
   setup->dev_address = account.address;

@@ -6,6 +6,10 @@
 #include "automata/node/consensus_driver.h"
 #include "automata/node/evidence_pool.h"
 #include "automata/node/config.h"
+#include "automata/node/fragment_exchange.h"
+#include "automata/node/fragment_rpc.h"
+#include "automata/node/fragment_store.h"
+#include "automata/node/fragment_worker.h"
 #include "automata/node/genesis_file.h"
 #include "automata/node/home.h"
 #include "automata/rpc/handler.h"
@@ -20,6 +24,7 @@
 
 #include <cerrno>
 #include <ctime>
+#include <filesystem>
 
 namespace automata::node {
 
@@ -62,11 +67,17 @@ struct Node::Services {
   uint16_t rpc_port = 0;
   std::unique_ptr<execution::Chain> chain;
   std::unique_ptr<mempool::Mempool> mempool;
+  std::unique_ptr<FragmentStore> fragment_store;
   rpc::Metrics metrics;
   std::unique_ptr<rpc::Handler> handler;
   std::unique_ptr<rpc::Server> server;
   std::unique_ptr<ConsensusDriver> driver;
   std::unique_ptr<p2p::Network> network;  // null when P2P is off
+  // The fragment exchange, worker and RPC service use the network, the
+  // mempool and the fragment store; stop() stops and destroys them first.
+  std::unique_ptr<FragmentExchange> fragment_exchange;
+  std::unique_ptr<FragmentWorker> fragment_worker;
+  std::unique_ptr<NodeFragmentService> fragment_service;
 };
 
 Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
@@ -137,6 +148,22 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
     services->network = std::make_unique<p2p::Network>(std::move(network_config));
   }
 
+  status = FragmentStore::open((std::filesystem::path(paths.data) / "fragments").string(), &services->fragment_store);
+  if (!status.is_ok()) return status;
+  services->fragment_exchange =
+      std::make_unique<FragmentExchange>(services->network.get(), services->fragment_store.get());
+  FragmentWorkerConfig worker_config;
+  worker_config.chain_id = services->genesis.chain_id;
+  worker_config.min_gas_price = services->genesis.params.min_gas_price;
+  services->fragment_worker =
+      std::make_unique<FragmentWorker>(worker_config, services->chain.get(), services->mempool.get(),
+                                       services->fragment_store.get(), services->fragment_exchange.get(), *key);
+  FragmentWorker* worker = services->fragment_worker.get();
+  services->fragment_exchange->set_on_stored([worker](const Hash32&) { worker->notify(); });
+  services->fragment_service =
+      std::make_unique<NodeFragmentService>(services->chain.get(), services->fragment_store.get(),
+                                            services->fragment_exchange.get(), [worker] { worker->notify(); });
+
   DriverConfig driver_config;
   driver_config.chain_id = services->genesis.chain_id;
   driver_config.state_dir = paths.consensus;
@@ -160,6 +187,7 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   info.version = kVersion;
   info.validator_address = crypto::address_of(pubkey);
   info.min_gas_price = services->genesis.params.min_gas_price;
+  info.fragments = services->fragment_service.get();
   ConsensusDriver* driver = services->driver.get();
   p2p::Network* network = services->network.get();
   info.consensus = [driver, network] {
@@ -221,18 +249,25 @@ Status Node::start() {
 
   ConsensusDriver* driver = services.driver.get();
   rpc::Metrics* metrics = &services.metrics;
-  driver->set_on_commit([metrics](uint64_t, size_t tx_count) { metrics->add_committed_txs(tx_count); });
+  FragmentWorker* worker = services.fragment_worker.get();
+  driver->set_on_commit([metrics, worker](uint64_t, size_t tx_count) {
+    metrics->add_committed_txs(tx_count);
+    worker->notify();
+  });
   driver->set_on_fatal([this](const Status&) {
     failed_ = true;
     request_stop();
   });
   services.mempool->set_on_new_tx([driver] { driver->notify_new_txs(); });
+  // The exchange installs its channel handler before the network starts.
+  services.fragment_exchange->start();
   if (services.network) {
     started = services.network->start();
     if (!started.is_ok()) return started;
     log->info("p2p listening on port {} as node {}", services.network->port(), services.network->id());
   }
   driver->start();
+  worker->start();
   log->info("node started: rpc {}", rpc_url());
   return Status::ok();
 }
@@ -270,15 +305,21 @@ void Node::stop() {
   auto& services = *services_;
   services.server->stop();
   services.mempool->set_on_new_tx([] {});
+  services.fragment_worker->stop();
+  services.fragment_exchange->stop();
   // The network stops first, so no handler pushes into a stopped driver.
   if (services.network) services.network->stop();
   services.driver->stop();
   uint64_t height = services.chain->last_height();
   services.driver.reset();
+  services.fragment_service.reset();
+  services.fragment_worker.reset();
+  services.fragment_exchange.reset();
   services.network.reset();
   services.server.reset();
   services.handler.reset();
   services.mempool.reset();
+  services.fragment_store.reset();
   // Closing the chain flushes and closes the database.
   services.chain.reset();
   logger("node")->info("stopped at height {}", height);

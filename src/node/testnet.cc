@@ -4,6 +4,7 @@
 #include "automata/node/config.h"
 #include "automata/node/dev.h"
 #include "automata/node/genesis_file.h"
+#include "automata/node/fragment_attest.h"
 #include "automata/node/home.h"
 #include "automata/p2p/network.h"
 
@@ -72,6 +73,12 @@ Status init_testnet(const TestnetOptions& options, TestnetSetup* setup) {
     validator.power = 1;
     validator.name = fmt::format("node{}", i);
     genesis.validators.push_back(validator);
+    // The validator pays the fees of the ModelAttest txs its fragment
+    // worker submits.
+    execution::GenesisAccount validator_account;
+    validator_account.address = crypto::address_of(validator.pubkey);
+    validator_account.balances.emplace_back(execution::kNativeDenom, kValidatorFunds);
+    genesis.accounts.push_back(validator_account);
 
     TestnetNode node;
     node.home = (fs::path(options.out_dir) / fmt::format("node{}", i)).string();

@@ -18,6 +18,8 @@ std::string_view channel_name(Channel channel) {
       return "evidence";
     case Channel::kPeerExchange:
       return "peer_exchange";
+    case Channel::kFragments:
+      return "fragments";
   }
   return "unknown";
 }
@@ -34,6 +36,8 @@ uint32_t FrameCaps::for_channel(Channel channel) const {
       return evidence;
     case Channel::kPeerExchange:
       return peer_exchange;
+    case Channel::kFragments:
+      return fragments;
   }
   return 0;
 }

@@ -56,13 +56,15 @@ enum class Channel : uint8_t {
   kTransactions = 0x12,  // transaction gossip
   kEvidence = 0x13,      // double-sign evidence
   kPeerExchange = 0x14,  // addresses of other peers
+  kFragments = 0x15,     // encrypted model fragments between storage nodes
 };
 
 // Every channel, in wire-type order.
 inline constexpr Channel kAllChannels[] = {Channel::kConsensus, Channel::kBlocks, Channel::kTransactions,
-                                           Channel::kEvidence, Channel::kPeerExchange};
+                                           Channel::kEvidence, Channel::kPeerExchange, Channel::kFragments};
 
-// "consensus", "blocks", "transactions", "evidence" or "peer_exchange".
+// "consensus", "blocks", "transactions", "evidence", "peer_exchange" or
+// "fragments".
 std::string_view channel_name(Channel channel);
 
 // A peer to dial: the node key it must present and where it listens.
@@ -88,6 +90,8 @@ struct FrameCaps {
   uint32_t transactions = 1u << 20;
   uint32_t evidence = 64u << 10;
   uint32_t peer_exchange = 64u << 10;
+  // One fragment of at most 2 MiB plus its nonce, tag and audit path.
+  uint32_t fragments = 3u << 20;
 
   uint32_t for_channel(Channel channel) const;
 };
