@@ -3,7 +3,7 @@
 # tests/testdata/models/ (gitignored). Safe to run again: a file that is
 # already there with the expected SHA-256 is left alone.
 #
-# silero_vad_legacy.onnx: the Silero VAD model (MIT licence) as shipped in
+# silero_vad_legacy.onnx: the Silero VAD model as shipped in
 # the npm package @ricky0123/vad-web@0.0.31, file dist/silero_vad_legacy.onnx.
 # Requires npm (scripts/install-deps.sh installs it).
 set -euo pipefail
