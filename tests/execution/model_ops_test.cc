@@ -1,5 +1,5 @@
 // Model NFT ops on a real chain: register, transfer, lease, key delivery,
-// burn, sale with royalties and attestation.
+// burn, sale with royalties, attestation and rekey.
 #include "automata/crypto/ecies.h"
 #include "automata/crypto/model_content.h"
 #include "automata/modules/model/model.h"
@@ -10,14 +10,17 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <memory>
 
 namespace automata::execution::testing {
 namespace {
 
 const Bytes kContentKey(32, 0x42);
+// The content key after a rekey.
+const Bytes kFreshKey(32, 0x77);
 
-v1::KeyEnvelope envelope_for(const TestKey& key, const Hash32& model_id) {
-  crypto::SealedKey sealed = crypto::ecies_seal(key.pubkey, kContentKey, model_id);
+v1::KeyEnvelope envelope_for(const TestKey& key, const Hash32& model_id, const Bytes& content_key = kContentKey) {
+  crypto::SealedKey sealed = crypto::ecies_seal(key.pubkey, content_key, model_id);
   v1::KeyEnvelope out;
   out.set_recipient(raw(key.address));
   out.set_ephemeral_pubkey(std::string(sealed.ephemeral_pubkey.begin(), sealed.ephemeral_pubkey.end()));
@@ -392,6 +395,302 @@ TEST_F(ModelOps, AttestMakesSingleNodeModelAvailable) {
   ASSERT_TRUE(chain_.read(keys::holding(as_view(id), validator.address), &holding));
   EXPECT_EQ(holding.epoch(), 0u);
   EXPECT_EQ(holding.held(), std::string(1, static_cast<char>(0b111)));
+}
+
+// Reads the latest committed state of a CodeChain, so an op can run on an
+// Overlay over it outside a block.
+class CommittedState final : public StateReader {
+ public:
+  explicit CommittedState(CodeChain* chain) : chain_(chain) {}
+  Status get(ByteView key, std::optional<Bytes>* value) override {
+    *value = chain_->raw_state(Bytes(key.begin(), key.end()));
+    return Status::ok();
+  }
+
+ private:
+  CodeChain* chain_;
+};
+
+// The standalone model_rekey op. Its apply step runs on an Overlay over the
+// committed state, as the executor runs an op, so each case can read the
+// result and the stage 4 check before anything is committed.
+class ModelRekeyOp : public ModelOps {
+ protected:
+  struct Applied {
+    objects::OpResult result;
+    v1::ObjectEnvelope object;
+    v1::ModelNft body;
+    std::string invariant_problem;
+  };
+
+  // A rekey of id to kFreshKey with the same plaintext, the owner's
+  // envelope for key owner, and one lease envelope per key in lessees.
+  v1::ModelRekey rekey_of(const std::string& id, size_t owner, const std::vector<size_t>& lessees) {
+    v1::ModelRekey op;
+    op.set_model_id(id);
+    *op.mutable_manifest() = body(id).manifest();
+    op.mutable_manifest()->set_fragments_root(std::string(32, 'n'));
+    *op.mutable_owner_envelope() = envelope_for(chain_.key(owner), hash_of_id(id), kFreshKey);
+    for (size_t lessee : lessees) {
+      *op.add_lease_envelopes() = envelope_for(chain_.key(lessee), hash_of_id(id), kFreshKey);
+    }
+    return op;
+  }
+
+  // Applies op as key signer at the next height. On success, object and
+  // body hold the stored model and invariant_problem the stage 4 result.
+  Applied apply(size_t signer, const v1::ModelRekey& op) {
+    CommittedState committed(&chain_);
+    Overlay overlay(&committed);
+    GasMeter gas(20'000'000);
+    objects::ObjectContext context;
+    context.state = &overlay;
+    context.gas = &gas;
+    context.signer = chain_.address(signer);
+    context.height = chain_.height() + 1;
+
+    Applied applied;
+    Status status = model::apply_rekey(op, context, &applied.result);
+    EXPECT_TRUE(status.is_ok()) << status.to_string();
+    if (!applied.result.ok()) return applied;
+    EXPECT_GT(gas.used(), 0u);
+
+    std::optional<Bytes> stored;
+    status = overlay.get(keys::object(as_view(op.model_id())), &stored);
+    EXPECT_TRUE(status.is_ok()) << status.to_string();
+    EXPECT_TRUE(stored.has_value());
+    if (!stored) return applied;
+    EXPECT_TRUE(applied.object.ParseFromArray(stored->data(), static_cast<int>(stored->size())));
+    EXPECT_TRUE(applied.body.ParseFromString(applied.object.body()));
+    status = model::check_model_invariants(overlay, &applied.invariant_problem);
+    EXPECT_TRUE(status.is_ok()) << status.to_string();
+    return applied;
+  }
+
+  // Attests every fragment of id as the only validator, which makes the
+  // model available.
+  void make_available(const std::string& id) {
+    const TestKey& validator = chain_.base().validator();
+    Outcome funded = chain_.run(0, {transfer_op(validator.address, {coin("atm", 1'000'000'000)})});
+    ASSERT_EQ(funded.code, ResultCode::kOk) << funded.log;
+    v1::Op op;
+    op.mutable_model_attest()->set_model_id(id);
+    op.mutable_model_attest()->set_epoch(body(id).epoch());
+    for (uint32_t i = 0; i < body(id).manifest().fragment_count(); ++i) op.mutable_model_attest()->add_indices(i);
+    TxSpec spec;
+    spec.ops = {op};
+    spec.gas_limit = 20'000'000;
+    spec.nonce = chain_.base().account(validator.address).nonce();
+    Bytes tx = chain_.base().make_tx(validator, spec);
+    TxCheck check = chain_.base().submit(tx);
+    ASSERT_EQ(check.code, ResultCode::kOk) << check.log;
+    ASSERT_TRUE(chain_.base().close_block().is_ok());
+    ASSERT_EQ(static_cast<ResultCode>(chain_.base().result_of(tx).code()), ResultCode::kOk);
+    ASSERT_TRUE(body(id).available());
+  }
+
+  static std::optional<Bytes> open_envelope(const v1::ModelNft& nft, const TestKey& key, const std::string& id) {
+    std::string recipient = raw(key.address);
+    for (const v1::KeyEnvelope& envelope : nft.envelopes()) {
+      if (envelope.recipient() != recipient) continue;
+      return crypto::ecies_open(key.secret, as_view(envelope.ephemeral_pubkey()), as_view(envelope.sealed_key()),
+                                as_view(id));
+    }
+    return std::nullopt;
+  }
+
+  // Runs op as the only op of a tx from key 0 through check_tx.
+  Outcome run_rekey(const v1::ModelRekey& op) {
+    v1::Op wrapped;
+    *wrapped.mutable_model_rekey() = op;
+    return chain_.run(0, {wrapped});
+  }
+};
+
+TEST_F(ModelRekeyOp, ReplacesKeyAndEnvelopes) {
+  std::string id = register_model(0);
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 2, chain_.height() + 100)}).code, ResultCode::kOk);
+  make_available(id);
+  v1::ModelNft before = body(id);
+
+  v1::ModelRekey op = rekey_of(id, 0, {2});
+  Applied applied = apply(0, op);
+  ASSERT_EQ(applied.result.code, ResultCode::kOk) << applied.result.log;
+  EXPECT_EQ(applied.invariant_problem, "");
+
+  const v1::ModelNft& after = applied.body;
+  EXPECT_EQ(after.manifest().fragments_root(), std::string(32, 'n'));
+  EXPECT_EQ(after.manifest().plaintext_sha256(), before.manifest().plaintext_sha256());
+  EXPECT_EQ(after.manifest().total_size(), before.manifest().total_size());
+  EXPECT_EQ(after.epoch(), before.epoch() + 1);
+  EXPECT_FALSE(after.available());
+  EXPECT_EQ(applied.object.owner(), raw(chain_.address(0)));
+  EXPECT_EQ(applied.object.grants_size(), 1);
+
+  // Exactly the owner and the lessee hold envelopes, sorted by recipient,
+  // and both open to the fresh key.
+  std::vector<std::string> expected = {raw(chain_.address(0)), raw(chain_.address(2))};
+  std::sort(expected.begin(), expected.end());
+  ASSERT_EQ(after.envelopes_size(), 2);
+  EXPECT_EQ(after.envelopes(0).recipient(), expected[0]);
+  EXPECT_EQ(after.envelopes(1).recipient(), expected[1]);
+  EXPECT_EQ(open_envelope(after, chain_.key(0), id), std::optional<Bytes>(kFreshKey));
+  EXPECT_EQ(open_envelope(after, chain_.key(2), id), std::optional<Bytes>(kFreshKey));
+}
+
+TEST_F(ModelRekeyOp, ClearsPendingKeyAfterSale) {
+  std::string id = register_model(0);
+  Outcome offer = chain_.run(0, {offer_op(id, "gold", 1'000)});
+  ASSERT_EQ(offer.code, ResultCode::kOk) << offer.log;
+  ASSERT_EQ(chain_.run(1, {accept_op(offer.created("offer"))}).code, ResultCode::kOk);
+  ASSERT_EQ(body(id).key_pending_from(), raw(chain_.address(0)));
+
+  // The seller no longer owns the model, so it cannot rekey it.
+  EXPECT_EQ(apply(0, rekey_of(id, 1, {})).result.code, ResultCode::kNotOwner);
+
+  Applied applied = apply(1, rekey_of(id, 1, {}));
+  ASSERT_EQ(applied.result.code, ResultCode::kOk) << applied.result.log;
+  EXPECT_TRUE(applied.body.key_pending_from().empty());
+  EXPECT_EQ(open_envelope(applied.body, chain_.key(1), id), std::optional<Bytes>(kFreshKey));
+}
+
+TEST_F(ModelRekeyOp, RejectsNonOwnerAndUnknownModel) {
+  std::string id = register_model(0);
+  Applied stranger = apply(1, rekey_of(id, 1, {}));
+  EXPECT_EQ(stranger.result.code, ResultCode::kNotOwner);
+
+  v1::ModelRekey unknown = rekey_of(id, 0, {});
+  unknown.set_model_id(std::string(32, 'u'));
+  Applied missing = apply(0, unknown);
+  EXPECT_EQ(missing.result.code, ResultCode::kObjectNotFound);
+  EXPECT_NE(missing.result.log.find(to_hex(as_view(unknown.model_id()))), std::string::npos) << missing.result.log;
+}
+
+TEST_F(ModelRekeyOp, RejectsChangedPlaintext) {
+  std::string id = register_model(0);
+
+  v1::ModelRekey other_hash = rekey_of(id, 0, {});
+  other_hash.mutable_manifest()->set_plaintext_sha256(raw(crypto::sha256(as_view(std::string("other weights")))));
+  Applied hash_changed = apply(0, other_hash);
+  EXPECT_EQ(hash_changed.result.code, ResultCode::kContentMismatch);
+  EXPECT_NE(hash_changed.result.log.find("model_rekey.manifest has plaintext_sha256"), std::string::npos)
+      << hash_changed.result.log;
+
+  v1::ModelRekey other_size = rekey_of(id, 0, {});
+  *other_size.mutable_manifest() = manifest(2 * 1024 * 1024);
+  Applied size_changed = apply(0, other_size);
+  EXPECT_EQ(size_changed.result.code, ResultCode::kContentMismatch);
+  EXPECT_NE(size_changed.result.log.find("total_size 2097152"), std::string::npos) << size_changed.result.log;
+}
+
+TEST_F(ModelRekeyOp, RejectsOwnerEnvelopeForOther) {
+  std::string id = register_model(0);
+  v1::ModelRekey op = rekey_of(id, 0, {});
+  *op.mutable_owner_envelope() = envelope_for(chain_.key(3), hash_of_id(id), kFreshKey);
+  Applied applied = apply(0, op);
+  EXPECT_EQ(applied.result.code, ResultCode::kWrongRecipient);
+  EXPECT_NE(applied.result.log.find("model_rekey.owner_envelope"), std::string::npos) << applied.result.log;
+}
+
+TEST_F(ModelRekeyOp, RequiresOneEnvelopePerActiveLease) {
+  std::string id = register_model(0);
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 2, chain_.height() + 100)}).code, ResultCode::kOk);
+
+  Applied missing = apply(0, rekey_of(id, 0, {}));
+  EXPECT_EQ(missing.result.code, ResultCode::kLeaseMismatch);
+  EXPECT_NE(missing.result.log.find("0 recipients"), std::string::npos) << missing.result.log;
+  EXPECT_NE(missing.result.log.find("1 active leases"), std::string::npos) << missing.result.log;
+
+  Applied wrong = apply(0, rekey_of(id, 0, {3}));
+  EXPECT_EQ(wrong.result.code, ResultCode::kLeaseMismatch) << wrong.result.log;
+
+  Applied extra = apply(0, rekey_of(id, 0, {2, 3}));
+  EXPECT_EQ(extra.result.code, ResultCode::kLeaseMismatch) << extra.result.log;
+
+  EXPECT_EQ(apply(0, rekey_of(id, 0, {2})).result.code, ResultCode::kOk);
+}
+
+TEST_F(ModelRekeyOp, DropsExpiredLease) {
+  std::string id = register_model(0);
+  uint64_t expiry = chain_.height() + 2;
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 2, expiry)}).code, ResultCode::kOk);
+  while (chain_.height() + 1 <= expiry) chain_.skip_block();
+
+  // At the next height the lease has expired, so it needs no envelope and
+  // an envelope for it is one too many.
+  EXPECT_EQ(apply(0, rekey_of(id, 0, {2})).result.code, ResultCode::kLeaseMismatch);
+  Applied applied = apply(0, rekey_of(id, 0, {}));
+  ASSERT_EQ(applied.result.code, ResultCode::kOk) << applied.result.log;
+  EXPECT_EQ(applied.object.grants_size(), 0);
+  ASSERT_EQ(applied.body.envelopes_size(), 1);
+  EXPECT_EQ(applied.body.envelopes(0).recipient(), raw(chain_.address(0)));
+}
+
+TEST_F(ModelRekeyOp, ShapeCheckAcceptsCompleteOp) {
+  std::string id = register_model(0);
+  std::string log;
+  EXPECT_EQ(model::check_rekey(rekey_of(id, 0, {2}), &log), ResultCode::kOk) << log;
+}
+
+TEST_F(ModelRekeyOp, ShapeCheckRejectsBadOps) {
+  std::string id = register_model(0);
+  struct Case {
+    std::string field;
+    std::function<void(v1::ModelRekey*)> edit;
+  };
+  std::vector<Case> cases = {
+      {"model_rekey.model_id is missing", [](v1::ModelRekey* r) { r->clear_model_id(); }},
+      {"model_rekey.model_id is 5 bytes", [](v1::ModelRekey* r) { r->set_model_id("short"); }},
+      {"model_rekey.manifest is missing", [](v1::ModelRekey* r) { r->clear_manifest(); }},
+      {"model_rekey.manifest.fragment_count",
+       [](v1::ModelRekey* r) { r->mutable_manifest()->set_fragment_count(9); }},
+      {"model_rekey.owner_envelope is missing", [](v1::ModelRekey* r) { r->clear_owner_envelope(); }},
+      {"model_rekey.owner_envelope.sealed_key",
+       [](v1::ModelRekey* r) { r->mutable_owner_envelope()->set_sealed_key("x"); }},
+      {"model_rekey.lease_envelopes[1].recipient repeats",
+       [&](v1::ModelRekey* r) {
+         *r->add_lease_envelopes() = envelope_for(chain_.key(2), hash_of_id(id), kFreshKey);
+         *r->add_lease_envelopes() = envelope_for(chain_.key(2), hash_of_id(id), kFreshKey);
+       }},
+      {"model_rekey.lease_envelopes[0].recipient repeats",
+       [&](v1::ModelRekey* r) { *r->add_lease_envelopes() = r->owner_envelope(); }},
+  };
+  for (const Case& c : cases) {
+    v1::ModelRekey op = rekey_of(id, 0, {});
+    c.edit(&op);
+    Outcome outcome = run_rekey(op);
+    EXPECT_FALSE(outcome.included) << c.field;
+    EXPECT_EQ(outcome.code, ResultCode::kInvalidOp) << c.field;
+    EXPECT_NE(outcome.log.find(c.field), std::string::npos) << c.field << ": " << outcome.log;
+  }
+}
+
+TEST_F(ModelRekeyOp, EmbeddedContentRejectsModelId) {
+  std::string id = register_model(0, ModelSpec().with_flags(true, true, true));
+
+  v1::Op transfer = model_transfer_op(id, 1);
+  *transfer.mutable_model_transfer()->mutable_rekey() = rekey_of(id, 1, {});
+  Outcome with_id = chain_.run(0, {transfer});
+  EXPECT_FALSE(with_id.included);
+  EXPECT_EQ(with_id.code, ResultCode::kInvalidOp);
+  EXPECT_NE(with_id.log.find("model_transfer.rekey.model_id is set"), std::string::npos) << with_id.log;
+
+  v1::Op update;
+  update.mutable_model_update()->set_model_id(id);
+  update.mutable_model_update()->set_format("gguf");
+  *update.mutable_model_update()->mutable_content() = rekey_of(id, 0, {});
+  Outcome update_with_id = chain_.run(0, {update});
+  EXPECT_FALSE(update_with_id.included);
+  EXPECT_EQ(update_with_id.code, ResultCode::kInvalidOp);
+  EXPECT_NE(update_with_id.log.find("model_update.content.model_id is set"), std::string::npos)
+      << update_with_id.log;
+
+  // Without the inner id, the same transfer with rekey goes through.
+  transfer.mutable_model_transfer()->mutable_rekey()->clear_model_id();
+  Outcome accepted = chain_.run(0, {transfer});
+  ASSERT_EQ(accepted.code, ResultCode::kOk) << accepted.log;
+  EXPECT_EQ(body(id).manifest().fragments_root(), std::string(32, 'n'));
+  EXPECT_EQ(open_envelope(body(id), chain_.key(1), id), std::optional<Bytes>(kFreshKey));
 }
 
 }  // namespace

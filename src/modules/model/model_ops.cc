@@ -268,6 +268,10 @@ Status apply_rekey(const v1::ModelRekey& op, ByteView model_id, ObjectContext& c
   return Status::ok();
 }
 
+Status apply_rekey(const v1::ModelRekey& op, ObjectContext& context, OpResult* result) {
+  return apply_rekey(op, as_view(op.model_id()), context, result);
+}
+
 Status apply_update(const v1::ModelUpdate& op, ObjectContext& context, OpResult* result) {
   Model model;
   Status status = load_model(context, as_view(op.model_id()), &model.object, &model.body, result);

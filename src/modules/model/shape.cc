@@ -73,7 +73,8 @@ ResultCode check_tensors(const google::protobuf::RepeatedPtrField<v1::TensorInfo
 }
 
 // The manifest and envelopes of a rekey or update: the owner envelope and
-// lease envelopes, at most one per recipient.
+// lease envelopes, at most one per recipient. model_id is checked by the
+// caller because only the standalone op carries one.
 ResultCode check_content(const v1::ModelRekey& content, std::string_view field, std::string* log) {
   if (!content.has_manifest()) return invalid(log, fmt::format("{}.manifest is missing", field));
   ResultCode code = check_manifest(content.manifest(), fmt::format("{}.manifest", field), log);
@@ -91,6 +92,15 @@ ResultCode check_content(const v1::ModelRekey& content, std::string_view field, 
     }
   }
   return ResultCode::kOk;
+}
+
+// Content embedded in a transfer or update is named by the outer op, so a
+// model_id of its own would be a second, possibly different, name.
+ResultCode check_embedded_content(const v1::ModelRekey& content, std::string_view field, std::string* log) {
+  if (content.model_id().empty()) return ResultCode::kOk;
+  return invalid(log, fmt::format("{}.model_id is set ({} bytes); it must be empty inside {}, which names the model "
+                                  "in its own model_id",
+                                  field, content.model_id().size(), field.substr(0, field.find('.'))));
 }
 
 }  // namespace
@@ -208,8 +218,10 @@ ResultCode check_transfer(const v1::ModelTransfer& op, std::string* log) {
   if (!op.has_new_owner_envelope()) return invalid(log, "model_transfer.new_owner_envelope is missing");
   code = check_envelope(op.new_owner_envelope(), "model_transfer.new_owner_envelope", log);
   if (code != ResultCode::kOk) return code;
-  if (op.has_rekey()) return check_content(op.rekey(), "model_transfer.rekey", log);
-  return ResultCode::kOk;
+  if (!op.has_rekey()) return ResultCode::kOk;
+  code = check_embedded_content(op.rekey(), "model_transfer.rekey", log);
+  if (code != ResultCode::kOk) return code;
+  return check_content(op.rekey(), "model_transfer.rekey", log);
 }
 
 ResultCode check_lease(const v1::ModelLease& op, std::string* log) {
@@ -241,17 +253,18 @@ ResultCode check_update(const v1::ModelUpdate& op, std::string* log) {
   code = check_metadata(op.metadata(), "model_update.metadata", log);
   if (code != ResultCode::kOk) return code;
   if (!op.has_content()) return invalid(log, "model_update.content is missing");
+  code = check_embedded_content(op.content(), "model_update.content", log);
+  if (code != ResultCode::kOk) return code;
   return check_content(op.content(), "model_update.content", log);
 }
 
 ResultCode check_rekey(const v1::ModelRekey& op, std::string* log) {
-  // NOTE: ModelRekey has no model_id field, so as an op of its own it
-  // cannot name a model. It is rejected here until the message gains one,
-  // and rekeying goes through model_transfer.rekey or model_update.
-  ResultCode code = check_content(op, "model_rekey", log);
+  if (op.model_id().empty()) {
+    return invalid(log, "model_rekey.model_id is missing; the standalone op must name the model to rekey");
+  }
+  ResultCode code = check_id(op.model_id(), "model_rekey.model_id", log);
   if (code != ResultCode::kOk) return code;
-  return invalid(log, "model_rekey has no model_id field, so it cannot name the model to rekey; send model_update "
-                      "(mutable models) or model_transfer with rekey set");
+  return check_content(op, "model_rekey", log);
 }
 
 ResultCode check_attest(const v1::ModelAttest& op, std::string* log) {

@@ -112,7 +112,15 @@ Status apply_deliver_key(const v1::ModelDeliverKey& op, ObjectContext& context, 
 Status apply_burn(const v1::ModelBurn& op, ObjectContext& context, OpResult* result);
 // Rekey replaces the manifest and envelopes with the same plaintext under
 // a fresh key; Update (mutable models only) may also change the plaintext,
-// format and metadata. Both start a new epoch.
+// format and metadata. Both start a new epoch. Only the owner sends either.
+// The new manifest must keep plaintext_sha256 and total_size
+// (kContentMismatch), owner_envelope must be addressed to the owner
+// (kWrongRecipient), and lease_envelopes must name each active lease
+// holder other than the owner exactly once (kLeaseMismatch).
+//
+// The first overload is the standalone op and rekeys op.model_id. The
+// second rekeys model_id and ignores op.model_id.
+Status apply_rekey(const v1::ModelRekey& op, ObjectContext& context, OpResult* result);
 Status apply_rekey(const v1::ModelRekey& op, ByteView model_id, ObjectContext& context, OpResult* result);
 Status apply_update(const v1::ModelUpdate& op, ObjectContext& context, OpResult* result);
 // Attest merges the fragments a storage node (the signer) holds at the
