@@ -1,6 +1,7 @@
 #include "automata/cli/app.h"
 
 #include "automata/cli/code_commands.h"
+#include "automata/cli/model_commands.h"
 #include "automata/crypto/bech32.h"
 #include "cli/context.h"
 
@@ -116,6 +117,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_tx_commands(app, ctx);
   add_query_commands(app, ctx);
   add_code_commands(app, ctx);
+  add_model_commands(app, ctx);
 
   try {
     app.parse(argc, argv);

@@ -68,6 +68,12 @@ Status get_address(const json& object, const std::string& field, Address* out) {
 
 Status get_uint(const json& object, const std::string& field, uint64_t* out) {
   if (!object.is_object() || !object.contains(field)) return field_error(field, "is missing");
+  // JSON built in process (not parsed) holds small literals as signed.
+  const json& value = object.at(field);
+  if (value.is_number_integer() && !value.is_number_unsigned() && value.get<int64_t>() >= 0) {
+    *out = static_cast<uint64_t>(value.get<int64_t>());
+    return Status::ok();
+  }
   Status s = json_uint(object, field.c_str(), out);
   if (!s.is_ok()) return field_error(field, "is not an unsigned integer");
   return Status::ok();
@@ -81,7 +87,7 @@ int64_t optional_int(const json& object, const std::string& field) {
 
 uint64_t optional_uint(const json& object, const std::string& field) {
   uint64_t value = 0;
-  if (object.is_object() && object.contains(field)) json_uint(object, field.c_str(), &value);
+  if (object.is_object() && object.contains(field)) get_uint(object, field, &value);
   return value;
 }
 
