@@ -82,6 +82,7 @@ Status run_model_op(const v1::Op& op, objects::ObjectContext& context, objects::
     case v1::Op::kModelDeliverKey: return model::apply_deliver_key(op.model_deliver_key(), context, result);
     case v1::Op::kModelBurn: return model::apply_burn(op.model_burn(), context, result);
     case v1::Op::kModelUpdate: return model::apply_update(op.model_update(), context, result);
+    case v1::Op::kModelRekey: return model::apply_rekey(op.model_rekey(), context, result);
     case v1::Op::kModelAttest: return model::apply_attest(op.model_attest(), context, result);
     default: *handled = false; return Status::ok();
   }
