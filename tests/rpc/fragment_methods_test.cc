@@ -1,4 +1,4 @@
-// The model_fragment* JSON-RPC methods over the real server, with a
+// The model_fragment* JSON-RPC methods through the real Handler, with a
 // FragmentService written here that keeps fragments in a map.
 #include "automata/crypto/bech32.h"
 #include "automata/rpc/fragment_service.h"
