@@ -2,6 +2,7 @@
 #include "automata/crypto/bech32.h"
 #include "automata/crypto/keyring.h"
 #include "automata/node/dev.h"
+#include "automata/node/fragment_attest.h"
 #include "automata/node/genesis_file.h"
 #include "automata/node/home.h"
 #include "automata/node/node.h"
@@ -174,9 +175,14 @@ TEST(DevHome, CreatesThenReuses) {
   execution::Genesis genesis;
   ASSERT_TRUE(load_genesis(HomePaths::of(options.home).genesis, &genesis).is_ok());
   EXPECT_EQ(genesis.chain_id, kDevChainId);
-  ASSERT_EQ(genesis.accounts.size(), 1u);
+  // The dev key first, then the validator, which pays for fragment
+  // attestations.
+  ASSERT_EQ(genesis.accounts.size(), 2u);
   EXPECT_EQ(genesis.accounts[0].address, setup.dev_address);
   EXPECT_TRUE(genesis.accounts[0].balances[0].second == kDevFunds);
+  ASSERT_EQ(genesis.validators.size(), 1u);
+  EXPECT_EQ(genesis.accounts[1].address, crypto::address_of(genesis.validators[0].pubkey));
+  EXPECT_TRUE(genesis.accounts[1].balances[0].second == kValidatorFunds);
 
   DevSetup again;
   ASSERT_TRUE(prepare_dev_home(options, &again).is_ok());
