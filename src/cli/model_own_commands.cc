@@ -309,6 +309,8 @@ void add_rekey(CLI::App* model, Context& ctx) {
       RekeyPlan plan;
       s = plan_rekey(ctx, keyed, args->file, owner_pubkey, &plan);
       if (!s.is_ok()) return s;
+      // The standalone op names its model; embedded in a transfer it must not.
+      plan.op.set_model_id(id.data(), id.size());
       return submit_rekey(ctx, args->options, {kModelRekeyField, plan.op.SerializeAsString()}, plan);
     };
   });
