@@ -117,6 +117,43 @@ class ModelOps : public ::testing::Test {
     return out;
   }
 
+  // Recipients of envelopes for keys, sorted as the model stores them.
+  std::vector<std::string> sorted(std::initializer_list<size_t> keys) {
+    std::vector<std::string> out;
+    for (size_t key : keys) out.push_back(raw(chain_.address(key)));
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // Opens the envelope of key i, or nullopt when it has none.
+  std::optional<Bytes> open_key(const std::string& id, size_t i) {
+    std::string recipient = raw(chain_.address(i));
+    v1::ModelNft nft = body(id);
+    for (const v1::KeyEnvelope& envelope : nft.envelopes()) {
+      if (envelope.recipient() != recipient) continue;
+      return crypto::ecies_open(chain_.key(i).secret, as_view(envelope.ephemeral_pubkey()),
+                                as_view(envelope.sealed_key()), as_view(id));
+    }
+    return std::nullopt;
+  }
+
+  // Seller offers id for 1000 gold and buyer accepts; returns the code of
+  // the accept.
+  ResultCode sell(const std::string& id, size_t seller, size_t buyer) {
+    Outcome offer = chain_.run(seller, {offer_op(id, "gold", 1'000)});
+    EXPECT_EQ(offer.code, ResultCode::kOk) << offer.log;
+    Outcome accept = chain_.run(buyer, {accept_op(offer.created("offer"))});
+    EXPECT_EQ(accept.code, ResultCode::kOk) << accept.log;
+    return accept.code;
+  }
+
+  v1::Op deliver_op(const std::string& id, size_t to) {
+    v1::Op op;
+    op.mutable_model_deliver_key()->set_model_id(id);
+    *op.mutable_model_deliver_key()->mutable_envelope() = envelope_for(chain_.key(to), hash_of_id(id));
+    return op;
+  }
+
   CodeChain chain_;
 };
 
@@ -257,33 +294,103 @@ TEST_F(ModelOps, LeaseRejectsPastExpiryAndNonOwner) {
   EXPECT_EQ(chain_.run(1, {lease_op(id, 2, 100)}).code, ResultCode::kNotOwner);
 }
 
-TEST_F(ModelOps, SaleLeavesKeyPendingAndKeepsLease) {
+TEST_F(ModelOps, SaleKeepsSellerKeyUntilDelivery) {
   std::string id = register_model(0);
   ASSERT_EQ(chain_.run(0, {lease_op(id, 2, chain_.height() + 100)}).code, ResultCode::kOk);
-  Outcome offer = chain_.run(0, {offer_op(id, "gold", 1'000)});
-  ASSERT_EQ(offer.code, ResultCode::kOk) << offer.log;
-  Outcome accept = chain_.run(1, {accept_op(offer.created("offer"))});
-  ASSERT_EQ(accept.code, ResultCode::kOk) << accept.log;
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
 
   v1::ModelNft nft = body(id);
   EXPECT_EQ(chain_.object(id).owner(), raw(chain_.address(1)));
   EXPECT_EQ(nft.key_pending_from(), raw(chain_.address(0)));
   EXPECT_EQ(nft.epoch(), 1u);
-  EXPECT_EQ(recipients(id), std::vector<std::string>{raw(chain_.address(2))});
+  EXPECT_FALSE(nft.available());
   EXPECT_EQ(chain_.object(id).grants_size(), 1);
+  // The seller keeps its envelope so it can still open the key and wrap it
+  // to the buyer, however late it delivers.
+  EXPECT_EQ(recipients(id), sorted({0, 2}));
+  EXPECT_EQ(open_key(id, 0), std::optional<Bytes>(kContentKey));
 
   // Only the seller delivers, and only to the buyer.
-  v1::Op deliver;
-  deliver.mutable_model_deliver_key()->set_model_id(id);
-  *deliver.mutable_model_deliver_key()->mutable_envelope() = envelope_for(chain_.key(1), hash_of_id(id));
-  EXPECT_EQ(chain_.run(3, {deliver}).code, ResultCode::kNotOwner);
-  v1::Op wrong = deliver;
-  *wrong.mutable_model_deliver_key()->mutable_envelope() = envelope_for(chain_.key(3), hash_of_id(id));
-  EXPECT_EQ(chain_.run(0, {wrong}).code, ResultCode::kWrongRecipient);
-  ASSERT_EQ(chain_.run(0, {deliver}).code, ResultCode::kOk);
+  EXPECT_EQ(chain_.run(3, {deliver_op(id, 1)}).code, ResultCode::kNotOwner);
+  Outcome wrong = chain_.run(0, {deliver_op(id, 3)});
+  EXPECT_EQ(wrong.code, ResultCode::kWrongRecipient);
+  EXPECT_EQ(recipients(id), sorted({0, 2}));
+
+  Outcome delivered = chain_.run(0, {deliver_op(id, 1)});
+  ASSERT_EQ(delivered.code, ResultCode::kOk) << delivered.log;
   EXPECT_TRUE(body(id).key_pending_from().empty());
-  EXPECT_EQ(recipients(id).size(), 2u);
-  EXPECT_EQ(chain_.run(0, {deliver}).code, ResultCode::kNoPendingKey);
+  EXPECT_EQ(recipients(id), sorted({1, 2}));
+  EXPECT_EQ(open_key(id, 1), std::optional<Bytes>(kContentKey));
+  EXPECT_EQ(chain_.run(0, {deliver_op(id, 1)}).code, ResultCode::kNoPendingKey);
+}
+
+TEST_F(ModelOps, LateDeliveryAfterManyBlocks) {
+  std::string id = register_model(0);
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  for (int i = 0; i < 20; ++i) chain_.skip_block();
+  EXPECT_EQ(open_key(id, 0), std::optional<Bytes>(kContentKey));
+  ASSERT_EQ(chain_.run(0, {deliver_op(id, 1)}).code, ResultCode::kOk);
+  EXPECT_EQ(recipients(id), sorted({1}));
+}
+
+TEST_F(ModelOps, DeliveryKeepsSellerWithActiveLease) {
+  std::string id = register_model(0);
+  // The owner leases to itself, so it keeps reading after it sells.
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 0, chain_.height() + 100)}).code, ResultCode::kOk);
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  ASSERT_EQ(chain_.run(0, {deliver_op(id, 1)}).code, ResultCode::kOk);
+  EXPECT_EQ(recipients(id), sorted({0, 1}));
+}
+
+TEST_F(ModelOps, PendingSellerSurvivesExpiredLeasePrune) {
+  std::string id = register_model(0);
+  uint64_t expiry = chain_.height() + 2;
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 0, expiry)}).code, ResultCode::kOk);
+  ASSERT_EQ(chain_.run(0, {lease_op(id, 2, expiry)}).code, ResultCode::kOk);
+  while (chain_.height() <= expiry) chain_.skip_block();
+
+  // The sale prunes both expired leases and the lessee's envelope, but the
+  // seller keeps its envelope because it now owes the buyer's.
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  EXPECT_EQ(chain_.object(id).grants_size(), 0);
+  EXPECT_EQ(recipients(id), sorted({0}));
+  ASSERT_EQ(chain_.run(1, {lease_op(id, 3, chain_.height() + 10)}).code, ResultCode::kOk);
+  EXPECT_EQ(recipients(id), sorted({0, 3}));
+  ASSERT_EQ(chain_.run(0, {deliver_op(id, 1)}).code, ResultCode::kOk);
+  EXPECT_EQ(recipients(id), sorted({1, 3}));
+}
+
+TEST_F(ModelOps, TransferEndsPendingDelivery) {
+  std::string id = register_model(0);
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  ASSERT_EQ(recipients(id), sorted({0}));
+
+  ASSERT_EQ(chain_.run(1, {model_transfer_op(id, 2)}).code, ResultCode::kOk);
+  EXPECT_TRUE(body(id).key_pending_from().empty());
+  EXPECT_EQ(recipients(id), sorted({2}));
+  EXPECT_EQ(chain_.run(0, {deliver_op(id, 2)}).code, ResultCode::kNoPendingKey);
+}
+
+TEST_F(ModelOps, ResaleBeforeDeliveryKeepsFirstSeller) {
+  std::string id = register_model(0);
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  ASSERT_EQ(sell(id, 1, 2), ResultCode::kOk);
+
+  // Key 1 never held the key, so key 0 still owes it, now to key 2.
+  EXPECT_EQ(body(id).key_pending_from(), raw(chain_.address(0)));
+  EXPECT_EQ(recipients(id), sorted({0}));
+  EXPECT_EQ(chain_.run(1, {deliver_op(id, 2)}).code, ResultCode::kNotOwner);
+  ASSERT_EQ(chain_.run(0, {deliver_op(id, 2)}).code, ResultCode::kOk);
+  EXPECT_EQ(recipients(id), sorted({2}));
+}
+
+TEST_F(ModelOps, SaleBackToPendingSellerEndsDelivery) {
+  std::string id = register_model(0);
+  ASSERT_EQ(sell(id, 0, 1), ResultCode::kOk);
+  ASSERT_EQ(sell(id, 1, 0), ResultCode::kOk);
+  EXPECT_EQ(chain_.object(id).owner(), raw(chain_.address(0)));
+  EXPECT_TRUE(body(id).key_pending_from().empty());
+  EXPECT_EQ(recipients(id), sorted({0}));
 }
 
 TEST_F(ModelOps, SalePaysLineageRoyalties) {

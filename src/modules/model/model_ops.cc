@@ -156,9 +156,13 @@ Status apply_transfer(const v1::ModelTransfer& op, ObjectContext& context, OpRes
     *result = charge(context, gas::kPerEnvelope, "storing the new owner's envelope");
     if (!result->ok()) return Status::ok();
     prune_expired_leases(&model, context.height);
-    if (!has_active_lease(model.object, previous_owner, context.height)) drop_envelope(&model.body, previous_owner);
-    put_envelope(&model.body, op.new_owner_envelope());
+    // A seller still owing a key delivery is released: the owner hands the
+    // key over itself with this transfer.
+    std::string pending_seller = model.body.key_pending_from();
     model.body.clear_key_pending_from();
+    release_envelope(&model, previous_owner, context.height);
+    if (!pending_seller.empty()) release_envelope(&model, pending_seller, context.height);
+    put_envelope(&model.body, op.new_owner_envelope());
     start_epoch(&model.body);
   }
   *result = store_model(context, &model);
@@ -223,6 +227,7 @@ Status apply_deliver_key(const v1::ModelDeliverKey& op, ObjectContext& context, 
   if (!result->ok()) return Status::ok();
   put_envelope(&model.body, op.envelope());
   model.body.clear_key_pending_from();
+  release_envelope(&model, to_string(context.signer), context.height);
   *result = store_model(context, &model);
   return Status::ok();
 }

@@ -76,9 +76,16 @@ void prune_expired_leases(Model* model, uint64_t height) {
   for (int i = grants->size() - 1; i >= 0; --i) {
     const v1::UseGrant& grant = (*grants)[i];
     if (grant.expiry_height() >= height) continue;
-    if (grant.grantee() != model->object.owner()) drop_envelope(&model->body, grant.grantee());
+    if (grant.grantee() != model->object.owner() && grant.grantee() != model->body.key_pending_from()) {
+      drop_envelope(&model->body, grant.grantee());
+    }
     grants->DeleteSubrange(i, 1);
   }
+}
+
+void release_envelope(Model* model, const std::string& holder, uint64_t height) {
+  if (holder == model->object.owner() || has_active_lease(model->object, holder, height)) return;
+  drop_envelope(&model->body, holder);
 }
 
 void start_epoch(v1::ModelNft* body) {

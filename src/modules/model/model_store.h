@@ -33,8 +33,13 @@ bool has_active_lease(const v1::ObjectEnvelope& object, const std::string& addre
 std::set<std::string> active_grantees(const v1::ObjectEnvelope& object, uint64_t height, const std::string& except);
 
 // Removes grants that expired before height, and the envelope of each such
-// grantee unless it is the owner.
+// grantee unless it is the owner or the seller in key_pending_from.
 void prune_expired_leases(Model* model, uint64_t height);
+
+// Removes the envelope of a former key holder (an old owner, or a seller
+// whose key delivery ended) unless it is the owner or holds a lease valid at
+// height.
+void release_envelope(Model* model, const std::string& holder, uint64_t height);
 
 // Starts a new placement epoch: epoch + 1, not available.
 void start_epoch(v1::ModelNft* body);

@@ -110,23 +110,33 @@ class ModelObjectRules final : public objects::ObjectRules {
     return Status::ok();
   }
 
-  // The previous owner's envelope goes (unless it holds an active lease),
-  // leases stay until they expire, and a new epoch starts. After a sale the
-  // seller owes the buyer's envelope (ModelDeliverKey).
+  // Leases stay until they expire and a new epoch starts. After a transfer
+  // the previous owner's envelope goes at once (unless it holds an active
+  // lease). After a sale the seller keeps its envelope and owes the buyer's
+  // (ModelDeliverKey), which removes the seller's. When an earlier sale's
+  // delivery is still pending, that earlier seller, who still holds the key,
+  // owes it to this buyer instead. No delivery is pending when the new owner
+  // is the seller in key_pending_from.
   Status on_owner_change(ObjectContext& context, v1::ObjectEnvelope* object, objects::OwnerChange change,
                          const Address& previous_owner, OpResult* result) const override {
     Model model;
     model.object = *object;
     Status status = parse_body(*object, &model.body);
     if (!status.is_ok()) return status;
-    prune_expired_leases(&model, context.height);
-    std::string seller = to_string(previous_owner);
-    if (!has_active_lease(model.object, seller, context.height)) drop_envelope(&model.body, seller);
-    if (change == objects::OwnerChange::kSale) {
-      model.body.set_key_pending_from(seller);
-    } else {
-      model.body.clear_key_pending_from();
+    std::string previous = to_string(previous_owner);
+    // The seller becomes pending before expired leases are pruned, so an
+    // expired lease of its own does not take its envelope.
+    if (change == objects::OwnerChange::kSale && model.body.key_pending_from().empty()) {
+      model.body.set_key_pending_from(previous);
     }
+    prune_expired_leases(&model, context.height);
+    if (change == objects::OwnerChange::kTransfer) {
+      std::string pending_seller = model.body.key_pending_from();
+      model.body.clear_key_pending_from();
+      release_envelope(&model, previous, context.height);
+      if (!pending_seller.empty()) release_envelope(&model, pending_seller, context.height);
+    }
+    if (model.body.key_pending_from() == model.object.owner()) model.body.clear_key_pending_from();
     start_epoch(&model.body);
     *object = std::move(model.object);
     object->set_body(model.body.SerializeAsString());

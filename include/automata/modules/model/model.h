@@ -99,13 +99,17 @@ Status apply_register(const v1::ModelRegister& op, ObjectContext& context, OpRes
 // Transfer moves a transferable model from its owner to `to`, swapping the
 // owner envelope (the old owner keeps one only while it holds an active
 // lease), dropping envelopes of expired leases and starting a new epoch.
-// With rekey set, the content is re-encrypted under a fresh key.
+// A key delivery still pending from an earlier sale ends, and that seller's
+// envelope goes under the same lease exception. With rekey set, the content
+// is re-encrypted under a fresh key.
 Status apply_transfer(const v1::ModelTransfer& op, ObjectContext& context, OpResult* result);
 // Lease grants grantee use until expiry_height (inclusive) and installs its
 // envelope. Only the owner leases.
 Status apply_lease(const v1::ModelLease& op, ObjectContext& context, OpResult* result);
-// DeliverKey installs the buyer's envelope after a sale by offer. Only the
-// seller recorded in key_pending_from delivers it.
+// DeliverKey installs the buyer's envelope after a sale by offer and removes
+// the seller's, which a sale leaves in place so the seller can still open
+// the key (the seller keeps it only while it holds an active lease). Only
+// the seller recorded in key_pending_from delivers it.
 Status apply_deliver_key(const v1::ModelDeliverKey& op, ObjectContext& context, OpResult* result);
 // Burn deletes a burnable model, its indexes and the storage nodes'
 // holdings. Only the owner burns.
