@@ -262,7 +262,10 @@ Status find_envelope(const ModelRecord& model, const Address& holder, uint64_t c
     }
     return Status::not_found(message);
   }
-  if (holder != model.owner) {
+  // The seller that owes a key delivery keeps its envelope until it
+  // delivers, even when a lease of its own has expired.
+  const bool pending_seller = model.nft().key_pending_from() == holder_bytes;
+  if (holder != model.owner && !pending_seller) {
     for (const ModelLeaseInfo& lease : model.leases) {
       if (lease.grantee != holder) continue;
       if (current_height != 0 && lease.expiry_height < current_height) {

@@ -355,42 +355,6 @@ void add_lease(CLI::App* model, Context& ctx) {
   });
 }
 
-// Reads model_get at height (0: the latest).
-Status load_model_at(Context& ctx, const Hash32& id, uint64_t height, ModelRecord* out) {
-  if (height == 0) return load_model(ctx, id, out);
-  json result;
-  Status s = ctx.call("model_get", {{"id", to_hex(id)}, {"height", height}}, &result);
-  if (!s.is_ok()) return s;
-  return parse_model_record(result, out);
-}
-
-// The seller's envelope is dropped by the sale, so deliver reads the model
-// as it was before: it steps back over the versions that still record the
-// pending delivery until one contains the seller's envelope. Returns the
-// content key that envelope opens to.
-Status open_seller_key(Context& ctx, const ModelRecord& current, const crypto::PrivateKey& key, Bytes* content_key) {
-  std::string id_hex = to_hex(current.id);
-  const std::string& root = current.nft().manifest().fragments_root();
-  uint64_t height = current.updated_height;
-  while (height > 1) {
-    ModelRecord earlier;
-    Status s = load_model_at(ctx, current.id, height - 1, &earlier);
-    if (!s.is_ok()) {
-      return with_message(s, "cannot read model " + id_hex + " at height " + std::to_string(height - 1) +
-                                  ", before the sale: " + s.message());
-    }
-    if (earlier.nft().manifest().fragments_root() != root) {
-      return Status::invalid_argument("the content of model " + id_hex + " changed after height " +
-                                      std::to_string(height - 1) +
-                                      ", so the key you held as seller no longer opens it");
-    }
-    s = open_content_key(earlier, key, height - 1, content_key);
-    if (s.is_ok() || earlier.nft().key_pending_from().empty()) return s;
-    height = earlier.updated_height;
-  }
-  return Status::not_found("no earlier version of model " + id_hex + " holds a key envelope of the seller");
-}
-
 void add_deliver(CLI::App* model, Context& ctx) {
   struct Args {
     CodeTxOptions options;
@@ -429,8 +393,13 @@ void add_deliver(CLI::App* model, Context& ctx) {
       crypto::PublicKey owner_pubkey{};
       s = recipient_pubkey(ctx, current.owner, args->to_pubkey, &owner_pubkey);
       if (!s.is_ok()) return s;
+      // A sale leaves the seller's envelope in place until this delivery,
+      // so the current record opens to the content key.
+      uint64_t height = 0;
+      s = current_height(ctx, &height);
+      if (!s.is_ok()) return s;
       Bytes content_key;
-      s = open_seller_key(ctx, current, *key, &content_key);
+      s = open_content_key(current, *key, height, &content_key);
       if (!s.is_ok()) return s;
       v1::ModelDeliverKey op;
       op.set_model_id(bytes_of(id));

@@ -359,6 +359,28 @@ TEST(ModelEnvelope, ExpiredLeaseHasNoKey) {
   EXPECT_NE(s.message().find("expired at height 20"), std::string::npos) << s.message();
 }
 
+TEST(ModelEnvelope, PendingSellerOpensDespiteExpiredLease) {
+  crypto::PrivateKey buyer = crypto::PrivateKey::generate();
+  crypto::PrivateKey seller = crypto::PrivateKey::generate();
+  std::string seller_text = crypto::encode_address(crypto::address_of(seller.public_key()));
+  json leases = {{{"grantee", seller_text}, {"expiry_height", 20}}};
+  json result = model_get_json(test_model_id(), buyer, {&seller}, Bytes(32, 5), nullptr, leases);
+  result["key_pending_from"] = seller_text;
+  ModelRecord record;
+  ASSERT_TRUE(parse_model_record(result, &record).is_ok());
+
+  Bytes opened;
+  Status s = open_content_key(record, seller, 30, &opened);
+  ASSERT_TRUE(s.is_ok()) << s.message();
+  EXPECT_EQ(opened, Bytes(32, 5));
+
+  // The buyer has no envelope yet, and the message names the seller.
+  s = open_content_key(record, buyer, 30, &opened);
+  EXPECT_TRUE(s.is_not_found());
+  EXPECT_NE(s.message().find("the seller " + seller_text + " has not delivered it yet"), std::string::npos)
+      << s.message();
+}
+
 TEST(ModelEnvelope, WrapRejectsPointOffCurve) {
   // x = 2^256 - 1 is above the field prime, so it is no point's x.
   crypto::PublicKey bad{};

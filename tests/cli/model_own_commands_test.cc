@@ -312,11 +312,11 @@ TEST_F(ModelOwnCommandsTest, LeaseWrapsKeyToGrantee) {
   EXPECT_EQ(open(lease.envelope(), "carol"), content_key_);
 }
 
-TEST_F(ModelOwnCommandsTest, DeliverOpensEnvelopeFromBeforeSale) {
-  // Heights 1 to 7: dev owns the model. From height 8: bob bought it and
-  // holds no envelope yet.
-  node_.set_model(1, model_record("dev", {"dev"}));
-  json sold = model_record("bob", {});
+TEST_F(ModelOwnCommandsTest, DeliverOpensSellerEnvelope) {
+  // Bob bought the model from dev; dev keeps its envelope until it
+  // delivers. The node serves no earlier record, so deliver must work from
+  // the current one.
+  json sold = model_record("bob", {"dev"});
   sold["key_pending_from"] = atm("dev");
   sold["updated_height"] = 8;
   node_.set_model(8, sold);
@@ -334,6 +334,17 @@ TEST_F(ModelOwnCommandsTest, DeliverOpensEnvelopeFromBeforeSale) {
   const v1::KeyEnvelope& envelope = bodies[0].ops(0).model_deliver_key().envelope();
   EXPECT_EQ(envelope.recipient(), to_string(ByteView(address("bob"))));
   EXPECT_EQ(open(envelope, "bob"), content_key_);
+}
+
+TEST_F(ModelOwnCommandsTest, DeliverWithoutSellerEnvelopeIsRejected) {
+  json sold = model_record("bob", {});
+  sold["key_pending_from"] = atm("dev");
+  node_.set_model(1, sold);
+  node_.set_pubkey(address("bob"), pubkey("bob"));
+  RunResult result = run({"model", "deliver", id_hex(), "--from", "dev"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("no key for this model: " + atm("dev")), std::string::npos) << result.err;
+  EXPECT_TRUE(node_.bodies().empty());
 }
 
 TEST_F(ModelOwnCommandsTest, DeliverWithoutPendingKeyIsRejected) {

@@ -79,7 +79,8 @@ Status load_model(Context& ctx, const Hash32& id, ModelRecord* out);
 // text otherwise.
 Status parse_model_id(const std::string& text, Hash32* out);
 
-// Finds the envelope of holder in the model: the owner's, or an active
+// Finds the envelope of holder in the model: the owner's, the seller's in
+// key_pending_from (kept until it delivers the buyer's), or an active
 // lessee's (a lease whose expiry_height >= current_height). Returns
 // not_found "no key for this model: atm1... holds no key envelope for
 // model <id>" when there is none, and names the expiry height when the
