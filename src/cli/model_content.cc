@@ -262,16 +262,23 @@ Status find_envelope(const ModelRecord& model, const Address& holder, uint64_t c
     }
     return Status::not_found(message);
   }
-  // The seller that owes a key delivery keeps its envelope until it
-  // delivers, even when a lease of its own has expired.
+  // Besides the owner, only two holders may use an envelope: the seller
+  // that owes a key delivery (its envelope stays until it delivers) and a
+  // lessee whose lease is active. model_get omits expired leases, while
+  // their envelopes stay until the next write of the model prunes them.
   const bool pending_seller = model.nft().key_pending_from() == holder_bytes;
   if (holder != model.owner && !pending_seller) {
-    for (const ModelLeaseInfo& lease : model.leases) {
-      if (lease.grantee != holder) continue;
-      if (current_height != 0 && lease.expiry_height < current_height) {
-        return Status::not_found("no key for this model: the lease of " + holder_text + " on model " +
-                                 to_hex(model.id) + " expired at height " + std::to_string(lease.expiry_height));
-      }
+    const ModelLeaseInfo* lease = nullptr;
+    for (const ModelLeaseInfo& entry : model.leases) {
+      if (entry.grantee == holder) lease = &entry;
+    }
+    if (lease == nullptr) {
+      return Status::not_found("no key for this model: " + holder_text + " is not the owner of model " +
+                               to_hex(model.id) + " and holds no active lease on it");
+    }
+    if (current_height != 0 && lease->expiry_height < current_height) {
+      return Status::not_found("no key for this model: the lease of " + holder_text + " on model " +
+                               to_hex(model.id) + " expired at height " + std::to_string(lease->expiry_height));
     }
   }
   *out = found;

@@ -359,6 +359,23 @@ TEST(ModelEnvelope, ExpiredLeaseHasNoKey) {
   EXPECT_NE(s.message().find("expired at height 20"), std::string::npos) << s.message();
 }
 
+TEST(ModelEnvelope, EnvelopeWithoutLeaseHasNoKey) {
+  // model_get omits an expired lease, but its envelope stays until the
+  // model's next write.
+  crypto::PrivateKey owner = crypto::PrivateKey::generate();
+  crypto::PrivateKey former = crypto::PrivateKey::generate();
+  ModelRecord record;
+  ASSERT_TRUE(parse_model_record(model_get_json(test_model_id(), owner, {&owner, &former}, Bytes(32, 6), nullptr),
+                                 &record)
+                  .is_ok());
+  Bytes opened;
+  Status s = open_content_key(record, former, 10, &opened);
+  EXPECT_TRUE(s.is_not_found());
+  std::string expected = "no key for this model: " + crypto::encode_address(crypto::address_of(former.public_key())) +
+                         " is not the owner of model " + to_hex(test_model_id()) + " and holds no active lease on it";
+  EXPECT_EQ(s.message(), expected);
+}
+
 TEST(ModelEnvelope, PendingSellerOpensDespiteExpiredLease) {
   crypto::PrivateKey buyer = crypto::PrivateKey::generate();
   crypto::PrivateKey seller = crypto::PrivateKey::generate();

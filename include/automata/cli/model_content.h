@@ -83,8 +83,9 @@ Status parse_model_id(const std::string& text, Hash32* out);
 // key_pending_from (kept until it delivers the buyer's), or an active
 // lessee's (a lease whose expiry_height >= current_height). Returns
 // not_found "no key for this model: atm1... holds no key envelope for
-// model <id>" when there is none, and names the expiry height when the
-// holder's lease has expired.
+// model <id>" when there is none. An envelope of any other holder is
+// rejected with not_found "no key for this model: ...", which names the
+// expiry height when model.leases lists the holder's expired lease.
 Status find_envelope(const ModelRecord& model, const Address& holder, uint64_t current_height,
                      const v1::KeyEnvelope** out);
 
