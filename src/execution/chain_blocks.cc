@@ -35,6 +35,21 @@ Hash32 tx_root(const Container& txs) {
   return crypto::merkle_root_from_leaves(leaves);
 }
 
+// RFC 6962 root over the serialized evidence items, or empty bytes when
+// there are none (BlockHeader.evidence_root).
+std::string evidence_root(const google::protobuf::RepeatedPtrField<v1::DuplicateVoteEvidence>& evidence) {
+  if (evidence.empty()) return {};
+  std::vector<Hash32> leaves;
+  leaves.reserve(evidence.size());
+  std::string buffer;
+  for (const v1::DuplicateVoteEvidence& item : evidence) {
+    buffer.clear();
+    item.SerializeToString(&buffer);
+    leaves.push_back(crypto::merkle_leaf_hash(as_view(buffer)));
+  }
+  return hash_bytes(crypto::merkle_root_from_leaves(leaves));
+}
+
 }  // namespace
 
 ExecutorConfig ChainImpl::executor_config() {
@@ -99,6 +114,14 @@ Status ChainImpl::prepare_block(const BlockContext& context, const std::vector<B
   header.set_validator_set_hash(hash_bytes(validator_set_hash_));
   header.set_tx_count(static_cast<uint32_t>(execution->block.txs_size()));
   header.set_results_root(hash_bytes(results_root(execution->results)));
+  for (size_t i = 0; i < context.evidence.size(); ++i) {
+    const Bytes& item = context.evidence[i];
+    if (!execution->block.add_evidence()->ParseFromArray(item.data(), static_cast<int>(item.size()))) {
+      return Status::invalid_argument(
+          fmt::format("evidence item {} ({} bytes) does not parse as automata.v1.DuplicateVoteEvidence", i, item.size()));
+    }
+  }
+  header.set_evidence_root(evidence_root(execution->block.evidence()));
   header.SerializeToString(execution->block.mutable_header_bytes());
   execution->block_hash = crypto::sha256(as_view(execution->block.header_bytes()));
 
@@ -145,6 +168,12 @@ Status ChainImpl::check_header(const v1::Block& block, v1::BlockHeader* header, 
   if (header->tx_root() != hash_bytes(root)) {
     return Status::invalid_argument(fmt::format("header tx_root {} does not match the txs' root {}",
                                                 to_hex(as_view(header->tx_root())), to_hex(root)));
+  }
+  std::string evidence = evidence_root(block.evidence());
+  if (header->evidence_root() != evidence) {
+    return Status::invalid_argument(fmt::format(
+        "header evidence_root '{}' does not match the root '{}' of the block's {} evidence items",
+        to_hex(as_view(header->evidence_root())), to_hex(as_view(evidence)), block.evidence_size()));
   }
 
   auto proposer = to_array<20>(as_view(header->proposer()));

@@ -381,6 +381,9 @@ void ConsensusDriver::build_block(uint64_t height, int64_t round, std::deque<con
   context.height = height;
   context.time_ms = std::max(wall_clock_ms(), query_->status().block_time_ms + 1);
   context.proposer = proposer_address_;
+  for (const auto& evidence : evidence_->pending(config_.max_block_evidence)) {
+    context.evidence.push_back(consensus::encode_evidence(evidence));
+  }
 
   std::vector<Bytes> candidates = mempool_->reap(config_.max_block_txs, config_.max_block_bytes);
   v1::Block block;
@@ -389,10 +392,6 @@ void ConsensusDriver::build_block(uint64_t height, int64_t round, std::deque<con
     // Without a block the engine's propose timeout moves the round on.
     log->error("prepare_block failed at height {} round {}: {}", height, round, status.to_string());
     return;
-  }
-  for (const auto& evidence : evidence_->pending(config_.max_block_evidence)) {
-    Bytes bytes = consensus::encode_evidence(evidence);
-    block.add_evidence()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
   }
   Hash32 hash = crypto::sha256(as_view(block.header_bytes()));
   auto signature = key_.sign(hash);
@@ -438,9 +437,13 @@ bool ConsensusDriver::validate_block(uint64_t height, const Bytes& block_bytes) 
       log->warn("proposed block at height {} has invalid evidence: {}", height, status.to_string());
       return false;
     }
+    std::optional<uint64_t> included = evidence_->included_height(item);
+    if (included && *included < height) {
+      log->warn("proposed block at height {} repeats evidence against validator {} already included at height {}",
+                height, to_hex(item.vote_a.validator), *included);
+      return false;
+    }
   }
-  // NOTE: evidence already included in an earlier block is not rejected
-  // here; it is only recorded again with the later height.
   return true;
 }
 

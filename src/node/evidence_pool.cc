@@ -97,6 +97,13 @@ Status EvidencePool::mark_included(const std::vector<consensus::DuplicateVoteEvi
   return Status::ok();
 }
 
+std::optional<uint64_t> EvidencePool::included_height(const consensus::DuplicateVoteEvidence& evidence) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = entries_.find(key_of(evidence));
+  if (it == entries_.end() || it->second.included_height == 0) return std::nullopt;
+  return it->second.included_height;
+}
+
 std::vector<EvidenceEntry> EvidencePool::list(std::optional<uint64_t> height) const {
   std::vector<EvidenceEntry> out;
   std::lock_guard<std::mutex> lock(mutex_);

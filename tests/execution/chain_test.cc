@@ -324,7 +324,7 @@ TEST(Chain, ProcessBlockRejectsTampering) {
   TestChain producer;
   Bytes tx = producer.make_tx(producer.key(0), TxSpec{.ops = {transfer_op(producer.key(1).address, {coin("gold", 3)})}});
   producer.add_unchecked(tx);
-  BlockContext context{1, producer.genesis().genesis_time_ms + 1'000, producer.validator().address};
+  BlockContext context{1, producer.genesis().genesis_time_ms + 1'000, producer.validator().address, {}};
   v1::Block block;
   ASSERT_TRUE(producer.chain().prepare_block(context, {tx}, &block).is_ok());
   producer.sign_block(&block);
@@ -352,6 +352,55 @@ TEST(Chain, ProcessBlockRejectsTampering) {
   ASSERT_TRUE(producer.chain().finalize_block(block).is_ok());
   ASSERT_TRUE(producer.chain().commit().is_ok());
   EXPECT_EQ(producer.balance(producer.key(1).address, "gold"), TestChain::kInitialGold + 3);
+}
+
+// A DuplicateVoteEvidence record with distinct field values; the chain
+// only commits to the bytes, and consensus checks the signatures.
+Bytes evidence_bytes(uint64_t height, uint8_t marker) {
+  v1::DuplicateVoteEvidence evidence;
+  for (v1::Vote* vote : {evidence.mutable_vote_a(), evidence.mutable_vote_b()}) {
+    vote->set_height(height);
+    vote->set_validator(std::string(32, static_cast<char>(marker)));
+    vote->set_signature(std::string(64, static_cast<char>(marker)));
+  }
+  evidence.mutable_vote_b()->set_block_hash(std::string(32, 'b'));
+  std::string bytes = evidence.SerializeAsString();
+  return Bytes(bytes.begin(), bytes.end());
+}
+
+TEST(Chain, HeaderCommitsToEvidence) {
+  TestChain producer;
+  BlockContext context{1, producer.genesis().genesis_time_ms + 1'000, producer.validator().address,
+                       {evidence_bytes(1, 7), evidence_bytes(1, 9)}};
+  v1::Block block;
+  ASSERT_TRUE(producer.chain().prepare_block(context, {}, &block).is_ok());
+  producer.sign_block(&block);
+  ASSERT_EQ(block.evidence_size(), 2);
+  Hash32 expected = crypto::merkle_root_from_leaves(
+      {crypto::merkle_leaf_hash(context.evidence[0]), crypto::merkle_leaf_hash(context.evidence[1])});
+  EXPECT_EQ(header_of(block).evidence_root(), std::string(expected.begin(), expected.end()));
+  EXPECT_TRUE(producer.chain().process_block(block).is_ok());
+
+  v1::Block dropped = block;
+  dropped.mutable_evidence()->RemoveLast();
+  Status status = producer.chain().process_block(dropped);
+  EXPECT_THAT(status.message(), HasSubstr("evidence_root"));
+
+  v1::Block added = block;
+  Bytes extra = evidence_bytes(1, 11);
+  added.add_evidence()->ParseFromArray(extra.data(), static_cast<int>(extra.size()));
+  status = producer.chain().process_block(added);
+  EXPECT_THAT(status.message(), HasSubstr("evidence_root"));
+
+  ASSERT_TRUE(producer.chain().finalize_block(block).is_ok());
+  ASSERT_TRUE(producer.chain().commit().is_ok());
+}
+
+TEST(Chain, HeaderWithoutEvidenceHasNoRoot) {
+  TestChain t;
+  v1::Block block;
+  ASSERT_TRUE(t.close_block(&block).is_ok());
+  EXPECT_TRUE(header_of(block).evidence_root().empty());
 }
 
 }  // namespace

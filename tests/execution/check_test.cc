@@ -191,7 +191,7 @@ TEST(PrecheckTx, FeeUnpayable) {
 TEST(ProcessBlock, RejectsBlockWithRejectedTx) {
   TestChain t;
   Bytes bad = t.make_tx(t.key(0), TxSpec{.ops = {gold_to(t.key(1))}, .nonce = 3});
-  BlockContext context{1, t.genesis().genesis_time_ms + 1'000, t.validator().address};
+  BlockContext context{1, t.genesis().genesis_time_ms + 1'000, t.validator().address, {}};
   // A proposer that skipped the nonce check: build its header by hand
   // from a valid prepared block plus the bad tx.
   v1::Block block;

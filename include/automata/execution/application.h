@@ -37,6 +37,9 @@ struct BlockContext {
   uint64_t height = 0;
   uint64_t time_ms = 0;
   Address proposer{};
+  // Serialized v1.DuplicateVoteEvidence items to include, already verified
+  // by consensus. The header commits to them in evidence_root.
+  std::vector<Bytes> evidence;
 };
 
 class Application {

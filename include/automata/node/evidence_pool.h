@@ -45,6 +45,10 @@ class EvidencePool {
   // pool did not know).
   Status mark_included(const std::vector<consensus::DuplicateVoteEvidence>& evidence, uint64_t height);
 
+  // The height of the block that included the same fault (height, round,
+  // type, validator), or nullopt while it is pending or unknown.
+  std::optional<uint64_t> included_height(const consensus::DuplicateVoteEvidence& evidence) const;
+
   // Every entry, or those whose fault is at height.
   std::vector<EvidenceEntry> list(std::optional<uint64_t> height) const;
 
