@@ -140,6 +140,7 @@ struct RpcClient::Impl {
   beast::flat_buffer buffer;
   bool connected = false;
   uint64_t next_id = 1;
+  bool fragment_bytes = false;
 
   std::string host_header() const {
     bool ipv6 = parsed.host.find(':') != std::string::npos;
@@ -204,6 +205,8 @@ struct RpcClient::Impl {
       if (!ec) *response = parser.release();
     }
     if (!ec) {
+      fragment_bytes = response->find(beast::string_view(kFragmentPathHeader.data(), kFragmentPathHeader.size())) !=
+                       response->end();
       stream.expires_never();
       if (!response->keep_alive()) close();
       return Status::ok();
@@ -277,6 +280,40 @@ Status RpcClient::call(const std::string& method, const json& params, json* resu
   }
   return decoded;
 }
+
+const std::string* HttpResponse::header(std::string_view name) const {
+  std::string wanted = lowercase(std::string(name));
+  for (const auto& [key, value] : headers) {
+    if (lowercase(key) == wanted) return &value;
+  }
+  return nullptr;
+}
+
+Status RpcClient::request(const HttpRequest& request, HttpResponse* response) {
+  http::verb verb = http::string_to_verb(request.method);
+  if (verb == http::verb::unknown) {
+    return Status::invalid_argument("unknown HTTP method '" + request.method + "'");
+  }
+  http::request<http::string_body> message{verb, request.target, kHttpVersion};
+  message.set(http::field::host, impl_->host_header());
+  message.set(http::field::user_agent, "automata-cli");
+  for (const auto& [name, value] : request.headers) message.set(name, value);
+  message.keep_alive(true);
+  message.body() = request.body;
+  message.prepare_payload();
+  http::response<http::string_body> reply;
+  Status s = impl_->send(request.method + " " + request.target, message, &reply);
+  if (!s.is_ok()) return s;
+  response->status = static_cast<int>(reply.result_int());
+  response->headers.clear();
+  for (const auto& field : reply) {
+    response->headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  response->body = std::move(reply.body());
+  return Status::ok();
+}
+
+bool RpcClient::serves_fragment_bytes() const { return impl_->fragment_bytes; }
 
 Status RpcClient::get(const std::string& target, int* http_status, std::string* body) {
   http::request<http::string_body> request{http::verb::get, target, kHttpVersion};

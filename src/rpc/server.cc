@@ -1,6 +1,7 @@
 #include "automata/rpc/server.h"
 
 #include "automata/rpc/handler.h"
+#include "rpc/fragment_http.h"
 #include "automata/types/logging.h"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -12,6 +13,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -45,6 +47,22 @@ Status parse_listen_address(std::string_view text, std::string* host, uint16_t* 
 }
 
 namespace {
+
+std::mutex registry_mutex;
+FragmentService* registered_service = nullptr;  // guarded by registry_mutex
+int registration_count = 0;                     // guarded by registry_mutex
+
+}  // namespace
+
+void register_fragment_service(FragmentService* service) {
+  std::lock_guard lock(registry_mutex);
+  ++registration_count;
+  registered_service = registration_count == 1 ? service : nullptr;
+}
+
+namespace {
+
+constexpr char kFragmentPathTemplate[] = "/v1/models/{id}/fragments/{index}";
 
 // Requests above this header size are rejected by the parser.
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
@@ -138,6 +156,8 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         response.set(http::field::content_type, "application/json");
       }
+    } else if (is_fragment_target(target)) {
+      return respond_fragment(request, std::move(response), target);
     } else if (request.method() == http::verb::get && target == "/health") {
       response.set(http::field::content_type, "application/json");
       response.body() = shared_.handler->health();
@@ -149,8 +169,8 @@ class Session : public std::enable_shared_from_this<Session> {
       response.result(known ? http::status::method_not_allowed : http::status::not_found);
       response.set(http::field::content_type, "application/json");
       response.body() = Handler::error_body(
-          kInvalidRequest, fmt::format("invalid request: {} {} is not served; use POST / for JSON-RPC, GET /health "
-                                       "or GET /metrics",
+          kInvalidRequest, fmt::format("invalid request: {} {} is not served; use POST / for JSON-RPC, GET /health, "
+                                       "GET /metrics, or GET or PUT /v1/models/<id>/fragments/<index>",
                                        std::string_view(request.method_string().data(), request.method_string().size()),
                                        target));
     }
@@ -158,8 +178,37 @@ class Session : public std::enable_shared_from_this<Session> {
     send(std::move(response), close_after);
   }
 
+  void respond_fragment(const http::request<http::string_body>& request, http::response<http::string_body> response,
+                        std::string_view target) {
+    FragmentHttpReply reply;
+    if (request.method() == http::verb::get) {
+      reply = get_fragment_http(shared_.config.fragments, target);
+    } else if (request.method() == http::verb::put) {
+      auto proof = request[beast::string_view(kProofHeader.data(), kProofHeader.size())];
+      reply = put_fragment_http(shared_.config.fragments, target, std::string_view(proof.data(), proof.size()),
+                                request.body());
+    } else {
+      reply.status = 405;
+      reply.content_type = "application/json";
+      reply.body = Handler::error_body(
+          kInvalidRequest,
+          fmt::format("invalid request: {} {} is not served; use GET or PUT",
+                      std::string_view(request.method_string().data(), request.method_string().size()), target));
+    }
+    if (reply.status >= 400) shared_.log->debug("fragment request {} from {} failed: {}", target, peer_, reply.body);
+    response.result(reply.status);
+    response.set(http::field::content_type, reply.content_type);
+    for (const auto& [name, value] : reply.headers) response.set(beast::string_view(name.data(), name.size()), value);
+    response.body() = std::move(reply.body);
+    bool close_after = !response.keep_alive();
+    send(std::move(response), close_after);
+  }
+
   void send(http::response<http::string_body> response, bool close_after) {
     if (close_after) response.keep_alive(false);
+    // Clients look for this header to switch fragment transfers from
+    // JSON-RPC to the byte routes.
+    if (shared_.config.fragments != nullptr) response.set("X-Automata-Fragment-Path", kFragmentPathTemplate);
     response.prepare_payload();
     response_ = std::make_shared<http::response<http::string_body>>(std::move(response));
     stream_.expires_after(std::chrono::milliseconds(shared_.config.read_timeout_ms));
@@ -224,6 +273,10 @@ Server::~Server() { stop(); }
 
 Status Server::start() {
   auto& config = impl_->shared.config;
+  if (config.fragments == nullptr) {
+    std::lock_guard lock(registry_mutex);
+    config.fragments = registered_service;
+  }
   std::string host = config.host == "localhost" ? "127.0.0.1" : config.host;
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);

@@ -11,6 +11,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 namespace automata::cli {
 
@@ -39,6 +42,27 @@ struct RpcClientOptions {
   std::chrono::milliseconds read_timeout{30000};
 };
 
+// Response header by which a node advertises its fragment bytes routes
+// (docs/rpc.md, "Fragment bytes over HTTP").
+inline constexpr std::string_view kFragmentPathHeader = "X-Automata-Fragment-Path";
+
+// One plain HTTP request for RpcClient::request().
+struct HttpRequest {
+  std::string method;  // "GET", "PUT", "POST", ...
+  std::string target;  // "/v1/..."
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received
+
+  // The first header named name (compared case-insensitively), or null.
+  const std::string* header(std::string_view name) const;
+};
+
 // Not thread-safe: one caller at a time.
 class RpcClient {
  public:
@@ -64,6 +88,15 @@ class RpcClient {
   // GET target; stores the HTTP status and body. Same transport failures as
   // call().
   Status get(const std::string& target, int* http_status, std::string* body);
+
+  // Sends request on the kept-alive connection and stores the response,
+  // whatever its HTTP status. Same transport failures as call(), and
+  // invalid_argument for an unknown method name.
+  Status request(const HttpRequest& request, HttpResponse* response);
+
+  // True when the node's latest response carried kFragmentPathHeader, so
+  // it serves fragment bytes at GET and PUT /v1/models/<id>/fragments/<i>.
+  bool serves_fragment_bytes() const;
 
  private:
   struct Impl;

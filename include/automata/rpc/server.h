@@ -1,6 +1,8 @@
 // The HTTP/1.1 server in front of the JSON-RPC handler (Boost.Beast,
-// asynchronous, keep-alive). Routes: POST / (JSON-RPC), GET /health and
-// GET /metrics.
+// asynchronous, keep-alive). Routes: POST / (JSON-RPC), GET /health,
+// GET /metrics, and GET and PUT /v1/models/<id hex>/fragments/<index> for
+// raw fragment bytes (described in docs/rpc.md, "Fragment bytes over
+// HTTP").
 #pragma once
 
 #include "automata/types/status.h"
@@ -13,6 +15,7 @@
 
 namespace automata::rpc {
 
+class FragmentService;
 class Handler;
 
 struct ServerConfig {
@@ -22,7 +25,18 @@ struct ServerConfig {
   unsigned threads = 2;
   // A connection that sends no complete request for this long is closed.
   uint32_t read_timeout_ms = 30'000;
+  // Serves the fragment bytes routes; not owned, must outlive the server.
+  // When null, start() takes the one registered with
+  // register_fragment_service(), and without one those routes return 501.
+  FragmentService* fragments = nullptr;
 };
+
+// Registers the process's fragment service for servers whose config names
+// none. A second registration clears it, so a process with several services
+// never serves one node's fragments from another's store. service must
+// outlive every server started after this call.
+// TODO: remove once the node sets ServerConfig::fragments itself.
+void register_fragment_service(FragmentService* service);
 
 // Splits "HOST:PORT" (IPv6 as "[::1]:PORT"). Returns invalid_argument naming
 // the text when it has no port or the port is not in 0-65535.
