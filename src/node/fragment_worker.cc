@@ -176,15 +176,39 @@ Status FragmentWorker::pass_model(const ModelContent& model, const std::vector<c
   if (model.available) {
     std::vector<uint32_t> extra;
     std::set_difference(held.begin(), held.end(), placed.begin(), placed.end(), std::back_inserter(extra));
-    for (uint32_t index : extra) {
-      if (store_->erase(model.id, index).is_ok()) ++stats->dropped;
-    }
-    if (!extra.empty()) {
-      logger("fragments")->info("model {} is available at epoch {}: deleted {} fragments not placed on this node",
-                                short_id(model.id), model.epoch, extra.size());
-    }
+    drop_extra(model, extra, stats);
   }
   return Status::ok();
+}
+
+void FragmentWorker::drop_extra(const ModelContent& model, const std::vector<uint32_t>& extra,
+                                FragmentPassStats* stats) {
+  // Forget fragments of this model that are no longer extra (placed here
+  // again, or already gone).
+  auto first = extra_since_.lower_bound({model.id, 0});
+  for (auto it = first; it != extra_since_.end() && it->first.first == model.id;) {
+    it = std::binary_search(extra.begin(), extra.end(), it->first.second) ? std::next(it) : extra_since_.erase(it);
+  }
+
+  const auto now = std::chrono::steady_clock::now();
+  size_t dropped = 0;
+  for (uint32_t index : extra) {
+    auto [it, inserted] = extra_since_.try_emplace({model.id, index}, now);
+    if (now - it->second < config_.drop_grace) continue;
+    Status status = store_->erase(model.id, index);
+    if (!status.is_ok()) {
+      logger("fragments")->error("cannot delete fragment {} of model {}: {}", index, short_id(model.id),
+                                 status.to_string());
+      continue;
+    }
+    extra_since_.erase(it);
+    ++dropped;
+  }
+  stats->dropped += dropped;
+  if (dropped > 0) {
+    logger("fragments")->info("model {} is available at epoch {}: deleted {} fragments not placed on this node",
+                              short_id(model.id), model.epoch, dropped);
+  }
 }
 
 Status FragmentWorker::submit_attest(const ModelContent& model, const std::vector<uint32_t>& placed,

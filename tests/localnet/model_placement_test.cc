@@ -420,15 +420,10 @@ TEST_F(ModelPlacementTest, PlacesAndMovesFragments) {
 
 // With one holder killed, the new owner fetches the exact file through
 // node 0, which holds only some fragments and pulls the rest from peers.
-// NOTE: disabled because a race in the node makes it fail in most runs,
-// with or without the kill. model_fragment on a node that does not hold
-// the fragment pulls it into the store (NodeFragmentService::fragment).
-// The pull wakes the placement worker, which deletes the copy because the
-// model is available and the fragment is not placed on this node. When
-// that happens before the handler reads the copy back, the handler returns
-// "not held by this node, and no peer returned it". Run it with
-// --gtest_also_run_disabled_tests.
-TEST_F(ModelPlacementTest, DISABLED_FetchesFileAfterHolderKilled) {
+// model_fragment on a node that does not hold a fragment pulls it from a
+// peer into its store; the placement worker keeps such a copy for a grace
+// period, so the fetch through node 0 sees every fragment.
+TEST_F(ModelPlacementTest, FetchesFileAfterHolderKilled) {
   ASSERT_NO_FATAL_FAILURE(register_and_place());
   ASSERT_NO_FATAL_FAILURE(transfer_and_replace());
   ASSERT_NO_FATAL_FAILURE(kill_a_holder());

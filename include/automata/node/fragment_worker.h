@@ -51,6 +51,10 @@ struct FragmentWorkerConfig {
   size_t pull_per_pass = 64;
   // Blocks to wait for an attest to show in state before sending it again.
   uint64_t attest_retry_blocks = 10;
+  // How long a fragment not placed on this node is kept after a pass first
+  // finds it, so a copy pulled from a peer to serve model_fragment (or an
+  // upload's staging copy) is not deleted while a reader still needs it.
+  std::chrono::milliseconds drop_grace{10'000};
 };
 
 // What one pass did, for logs and tests.
@@ -89,6 +93,9 @@ class FragmentWorker {
   Status pass_model(const ModelContent& model, const std::vector<crypto::PublicKey>& nodes, size_t* pull_budget,
                     FragmentPassStats* stats);
   Status submit_attest(const ModelContent& model, const std::vector<uint32_t>& placed, FragmentPassStats* stats);
+  // Deletes the held fragments in extra (sorted; not placed on this node)
+  // that earlier passes already found extra at least drop_grace ago.
+  void drop_extra(const ModelContent& model, const std::vector<uint32_t>& extra, FragmentPassStats* stats);
 
   FragmentWorkerConfig config_;
   const execution::ChainQuery* chain_;
@@ -103,6 +110,9 @@ class FragmentWorker {
   // the worker's pass touches it, and passes never overlap (pass_mutex_).
   std::map<Hash32, std::pair<uint64_t, uint64_t>> submitted_;
   std::mutex pass_mutex_;  // serializes run_pass callers
+  // When a pass first found each held fragment (model id, index) that is
+  // not placed on this node. Guarded by pass_mutex_.
+  std::map<std::pair<Hash32, uint32_t>, std::chrono::steady_clock::time_point> extra_since_;
 
   std::mutex mutex_;
   std::condition_variable wake_;  // signals notified_ or stopping_
