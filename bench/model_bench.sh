@@ -10,7 +10,9 @@
 #      fragment into the spool, hash, submit and wait for inclusion)
 #   3. automata model upload (every fragment with its audit path)
 #   4. automata model fetch (verify, decrypt, hash) into a new file
-# and prints MB/s for each. Requires a release build of automatad and
+# and prints MB/s for each, with the load average before and after (the
+# machine may be shared). Upload and fetch use the node's fragment bytes
+# routes (docs/rpc.md, "Fragment bytes over HTTP"). Requires a release build of automatad and
 # automata: cmake --preset release && cmake --build --preset release
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -67,6 +69,7 @@ rate() { python3 -c "import sys; s=$2-$1; print('%8.3f s  %8.1f MB/s' % (s, $3 /
 
 # Read the file once so every step starts from the page cache.
 cat "$work/model.safetensors" > /dev/null
+echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 start=$(now)
 sha256sum "$work/model.safetensors" > /dev/null
@@ -89,4 +92,5 @@ start=$(now)
 end=$(now)
 echo "model fetch:             $(rate "$start" "$end" "$bytes")"
 
+echo "load average after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 cmp "$work/model.safetensors" "$work/fetched.safetensors" && echo "fetched file matches"

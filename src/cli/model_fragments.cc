@@ -34,9 +34,9 @@ namespace {
 // checks one fragment while the next ones are on the wire.
 constexpr size_t kUploadConnections = 4;
 // Fragment downloads in flight when the node serves fragment bytes, each on
-// its own connection, and how many fetched fragments may wait for the
-// in-order writer: at most kFetchWindow plaintext fragments (2 MiB each at
-// most) are in memory at once.
+// its own connection. Workers stay at most kFetchWindow fragments ahead of
+// the in-order writer, so at most that many plaintext fragments (2 MiB each
+// at most) wait in memory.
 constexpr size_t kFetchConnections = 4;
 constexpr uint64_t kFetchWindow = 2 * kFetchConnections;
 
@@ -81,13 +81,13 @@ std::string fragment_target(const Hash32& model_id, uint64_t index) {
 
 // The status for a fragment bytes response that is not 200, with the
 // message of its JSON-RPC error body when it has one.
-Status http_failure(const HttpResponse& response, const std::string& what) {
+Status http_failure(const HttpResponse& response, const std::string& operation) {
   std::string message = response.body.substr(0, 200);
   json doc = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_object() && doc.contains("error") && doc["error"].is_object()) {
     message = doc["error"].value("message", message);
   }
-  std::string text = what + " failed: HTTP " + std::to_string(response.status) + ": " + message;
+  std::string text = operation + " failed: HTTP " + std::to_string(response.status) + ": " + message;
   if (response.status == 404) return Status::not_found(text);
   if (response.status == 400 || response.status == 413) return Status::invalid_argument(text);
   return Status::io_error(text);
@@ -124,13 +124,14 @@ Status put_fragment_bytes(RpcClient& client, const ModelSpool& spool, uint64_t i
   request.headers.emplace_back(kProofHeader, proof_text);
   request.body.assign(sealed.begin(), sealed.end());
   HttpResponse response;
-  std::string what = "upload of " + fragment_name(index, spool.model_id);
+  std::string operation = "upload of " + fragment_name(index, spool.model_id);
   Status s = client.request(request, &response);
-  if (!s.is_ok()) return with_prefix(s, what + " failed: ");
-  if (response.status != 200) return http_failure(response, what);
+  if (!s.is_ok()) return with_prefix(s, operation + " failed: ");
+  if (response.status != 200) return http_failure(response, operation);
   json result = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (!result.is_object() || !result.contains("stored") || !result["stored"].is_boolean()) {
-    return Status::io_error(what + ": the node's response has no boolean \"stored\": " + response.body.substr(0, 200));
+    return Status::io_error(operation + ": the node's response has no boolean \"stored\": " +
+                            response.body.substr(0, 200));
   }
   *stored = result["stored"].get<bool>();
   return Status::ok();
@@ -305,10 +306,10 @@ Status fetch_fragment_bytes(RpcClient& client, const ModelRecord& model, uint64_
   request.method = "GET";
   request.target = fragment_target(model.id, index);
   HttpResponse response;
-  std::string what = "fetch of " + fragment_name(index, model.id);
+  std::string operation = "fetch of " + fragment_name(index, model.id);
   Status s = client.request(request, &response);
-  if (!s.is_ok()) return with_prefix(s, what + " failed: ");
-  if (response.status != 200) return http_failure(response, what);
+  if (!s.is_ok()) return with_prefix(s, operation + " failed: ");
+  if (response.status != 200) return http_failure(response, operation);
   const std::string* proof_text = response.header(kProofHeader);
   if (proof_text == nullptr || !parse_proof_header(*proof_text, proof)) {
     return Status::corruption("the node returned no valid " + std::string(kProofHeader) + " header for " +
@@ -362,7 +363,9 @@ Status fetch_parallel(Context& ctx, const ModelRecord& model, ByteView content_k
       uint64_t index = 0;
       {
         std::unique_lock lock(mutex);
-        changed.wait(lock, [&] { return !first_error.is_ok() || next_claim >= count || next_claim < written + kFetchWindow; });
+        changed.wait(lock, [&] {
+          return !first_error.is_ok() || next_claim >= count || next_claim < written + kFetchWindow;
+        });
         if (!first_error.is_ok() || next_claim >= count) return;
         index = next_claim++;
       }

@@ -209,6 +209,53 @@ TEST(RpcClient, GetReturnsStatusAndBody) {
   EXPECT_EQ(json::parse(body)["height"], 3);
 }
 
+TEST(RpcClient, RequestSendsMethodTargetAndBody) {
+  std::string seen_method, seen_target, seen_body;
+  FakeHttpServer server([&](const std::string& method, const std::string& target, const std::string& body) {
+    seen_method = method;
+    seen_target = target;
+    seen_body = body;
+    return FakeResponse{404, R"({"error":{"code":-32001,"message":"fragment 3 is not held"}})"};
+  });
+  auto client = make_client(server.url());
+  HttpRequest request;
+  request.method = "PUT";
+  request.target = "/v1/models/ab/fragments/3";
+  request.headers.emplace_back("X-Automata-Proof", "");
+  request.body = std::string("\x00\x01binary\xff", 10);
+  HttpResponse response;
+  Status s = client->request(request, &response);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(seen_method, "PUT");
+  EXPECT_EQ(seen_target, "/v1/models/ab/fragments/3");
+  EXPECT_EQ(seen_body, request.body);
+  EXPECT_EQ(response.status, 404);
+  EXPECT_EQ(json::parse(response.body)["error"]["code"], -32001);
+  ASSERT_NE(response.header("content-type"), nullptr);
+  EXPECT_EQ(*response.header("CONTENT-TYPE"), "application/json");
+  // The fake node does not advertise the fragment bytes routes.
+  EXPECT_FALSE(client->serves_fragment_bytes());
+}
+
+TEST(RpcClient, RequestUnknownMethodRejected) {
+  auto client = make_client("http://127.0.0.1:" + std::to_string(closed_port()));
+  HttpRequest request;
+  request.method = "FROB";
+  request.target = "/";
+  HttpResponse response;
+  Status s = client->request(request, &response);
+  EXPECT_EQ(s.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(s.message().find("'FROB'"), std::string::npos) << s.message();
+}
+
+TEST(HttpResponse, HeaderLookupIgnoresCase) {
+  HttpResponse response;
+  response.headers = {{"X-Automata-Proof", "aa,bb"}, {"x-automata-proof", "second"}};
+  ASSERT_NE(response.header("x-AUTOMATA-proof"), nullptr);
+  EXPECT_EQ(*response.header("x-AUTOMATA-proof"), "aa,bb");
+  EXPECT_EQ(response.header("X-Automata-Root"), nullptr);
+}
+
 TEST(ParseHttpUrl, AcceptsTable) {
   struct Case {
     std::string url, host, port, target;
