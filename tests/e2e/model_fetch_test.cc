@@ -16,9 +16,11 @@
 #include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace automata::e2e {
 namespace {
@@ -126,7 +128,16 @@ TEST_F(ModelFetchTest, RegisterUploadFetch) {
   EXPECT_EQ(model["manifest"]["plaintext_sha256"], kModelSha256);
   ASSERT_EQ(model["envelopes"].size(), 1u);
   EXPECT_EQ(model["envelopes"][0]["recipient"], dev_address_);
-  EXPECT_EQ(model["available"], true);
+
+  // The node is the only storage node: it attests its fragments in a tx of
+  // its own, so availability follows the upload by a block or two.
+  bool available = false;
+  for (int attempt = 0; attempt < 300 && !available; ++attempt) {
+    json current = node_.rpc("model_get", {{"id", id}});
+    available = current.contains("result") && current["result"].value("available", false);
+    if (!available) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(available) << "model " << id << " is not available 30 s after its upload";
 
   // The metadata is what the header parser reads from the file. The
   // producer name is also a plain string in the file.
