@@ -105,6 +105,8 @@ Status FragmentStore::put(const Hash32& model, uint32_t index, const StoredFragm
   }
   storage::WriteBatch batch;
   batch.put(kColumn, key, encode_value(fragment));
+  // Not synced: no fsync per fragment, because a fragment lost in a crash
+  // can be uploaded again or fetched from peers, and held() then omits it.
   status = db_->write(batch, false);
   if (!status.is_ok()) {
     logger("fragments")->error("writing fragment {} of model {} failed: {}", index, short_id(model), status.to_string());
