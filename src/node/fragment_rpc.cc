@@ -6,7 +6,6 @@
 #include "automata/node/fragment_exchange.h"
 #include "automata/node/fragment_models.h"
 #include "automata/node/fragment_store.h"
-#include "automata/rpc/server.h"
 #include "automata/types/logging.h"
 
 #include <fmt/format.h>
@@ -30,12 +29,7 @@ Status check_index(const ModelContent& model, uint64_t index) {
 NodeFragmentService::NodeFragmentService(const execution::ChainQuery* chain, FragmentStore* store,
                                          FragmentExchange* exchange, std::function<void()> on_stored,
                                          std::chrono::milliseconds peer_wait)
-    : chain_(chain), store_(store), exchange_(exchange), on_stored_(std::move(on_stored)), peer_wait_(peer_wait) {
-  // The node builds its RPC server config without naming this service, so
-  // the server finds it through the registry to serve fragment bytes over
-  // HTTP. The node stops its server before it destroys this service.
-  rpc::register_fragment_service(this);
-}
+    : chain_(chain), store_(store), exchange_(exchange), on_stored_(std::move(on_stored)), peer_wait_(peer_wait) {}
 
 Status NodeFragmentService::fragment(const Hash32& model_id, uint64_t index, rpc::FragmentReply* out) {
   ModelContent model;

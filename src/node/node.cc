@@ -227,6 +227,7 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   server_config.max_body_bytes = config.rpc.max_body_bytes;
   server_config.threads = static_cast<unsigned>(config.rpc.threads);
   server_config.read_timeout_ms = static_cast<uint32_t>(config.rpc.read_timeout_ms);
+  server_config.fragments = services->fragment_service.get();
   services->server = std::make_unique<rpc::Server>(server_config, services->handler.get());
 
   std::unique_ptr<Node> node(new Node());

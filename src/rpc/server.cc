@@ -48,19 +48,6 @@ Status parse_listen_address(std::string_view text, std::string* host, uint16_t* 
 
 namespace {
 
-std::mutex registry_mutex;
-FragmentService* registered_service = nullptr;  // guarded by registry_mutex
-int registration_count = 0;                     // guarded by registry_mutex
-
-}  // namespace
-
-void register_fragment_service(FragmentService* service) {
-  std::lock_guard lock(registry_mutex);
-  ++registration_count;
-  registered_service = registration_count == 1 ? service : nullptr;
-}
-
-namespace {
 
 constexpr char kFragmentPathTemplate[] = "/v1/models/{id}/fragments/{index}";
 
@@ -273,10 +260,6 @@ Server::~Server() { stop(); }
 
 Status Server::start() {
   auto& config = impl_->shared.config;
-  if (config.fragments == nullptr) {
-    std::lock_guard lock(registry_mutex);
-    config.fragments = registered_service;
-  }
   std::string host = config.host == "localhost" ? "127.0.0.1" : config.host;
   beast::error_code ec;
   auto address = asio::ip::make_address(host, ec);

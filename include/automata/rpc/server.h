@@ -26,17 +26,9 @@ struct ServerConfig {
   // A connection that sends no complete request for this long is closed.
   uint32_t read_timeout_ms = 30'000;
   // Serves the fragment bytes routes; not owned, must outlive the server.
-  // When null, start() takes the one registered with
-  // register_fragment_service(), and without one those routes return 501.
+  // When null, those routes return 501.
   FragmentService* fragments = nullptr;
 };
-
-// Registers the process's fragment service for servers whose config names
-// none. A second registration clears it, so a process with several services
-// never serves one node's fragments from another's store. service must
-// outlive every server started after this call.
-// TODO: remove once the node sets ServerConfig::fragments itself.
-void register_fragment_service(FragmentService* service);
 
 // Splits "HOST:PORT" (IPv6 as "[::1]:PORT"). Returns invalid_argument naming
 // the text when it has no port or the port is not in 0-65535.
