@@ -1,15 +1,31 @@
 // Load generator for a running node: funds sender accounts from the dev
 // key, pre-signs transfers, submits them as JSON-RPC batches over several
 // keep-alive connections, and reports committed transfers per second and
-// the time from first submission to inclusion.
+// the time from submission to inclusion.
 //
 //   loadgen --node http://127.0.0.1:7701 --keyring-dir DIR [--txs 60000]
 //           [--senders 1200] [--connections 4] [--batch 250]
-//           [--submit-node URL]...
+//           [--submit-node URL]... [--rate TX_PER_SECOND [--duration S]
+//           [--interval-ms 20] [--warmup S]]
 //
 // With --submit-node (repeatable), submission connection c goes to the
 // (c mod K)-th of those K nodes, so a multi-validator localnet gets load on
 // every node. Funding and inclusion tracking stay on --node.
+//
+// Without --rate (or with --rate 0) every connection submits its share as
+// fast as the node accepts it, in batches of --batch. With --rate R the load
+// is open loop: the transfers fall due at evenly spaced times, R per second
+// over all connections. Every --interval-ms each connection sends the ones
+// that are due, so the offered load stays at R whether or not the chain
+// keeps up. --duration S sets --txs to R * S. The run then also reports
+// the steady window, from --warmup seconds after the first submission to the
+// last submission: committed transfers per second in it, the latency of the
+// transfers submitted in it, and the block interval and size from the block
+// headers.
+//
+// Latency runs from the moment a transfer's batch is sent to the moment the
+// block follower, which polls --node during the whole run, sees the block
+// that includes it.
 //
 // Only loopback URLs are accepted: this tool exists to load a local node.
 #include "automata/crypto/bech32.h"
@@ -33,6 +49,7 @@
 #include <map>
 #include <random>
 #include <thread>
+#include <unordered_map>
 
 namespace {
 
@@ -142,6 +159,114 @@ bool parse_loopback_url(const std::string& url, std::string* host, std::string* 
   return true;
 }
 
+int64_t nanos_between(Clock::time_point from, Clock::time_point to) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(to - from).count();
+}
+
+// A pre-signed transfer. index is its position in SubmissionLog.
+struct SignedTransfer {
+  size_t index = 0;
+  std::string hash_hex;
+  std::string tx_hex;
+};
+
+// Submission state of every transfer, indexed by SignedTransfer::index and
+// shared between the submitting threads and the block follower.
+struct SubmissionLog {
+  explicit SubmissionLog(size_t count) : sent_ns(count) {}
+
+  // Nanoseconds from the start to the send of the transfer's batch, plus 1
+  // so that 0 means "not sent yet". Written before the batch goes out.
+  std::vector<std::atomic<int64_t>> sent_ns;
+  std::atomic<size_t> rejected_count{0};
+  // Largest delay from a transfer's due time to its send, over all paced
+  // batches: how far the submitters fell behind the schedule.
+  std::atomic<int64_t> max_lag_ns{0};
+  // Set when the block follower fails, so the submitters stop early.
+  std::atomic<bool> stop{false};
+};
+
+struct PacingOptions {
+  uint64_t rate = 0;  // transfers per second over all connections; 0 = burst
+  std::chrono::milliseconds interval{20};
+  size_t connections = 1;
+};
+
+// Under --rate R the j-th transfer of connection c out of C takes schedule
+// slot j * C + c. Slot k is due k / R seconds after the start, so the
+// connections together offer R transfers per second.
+uint64_t slot_of(size_t position, size_t connection, size_t connections) {
+  return static_cast<uint64_t>(position) * connections + connection;
+}
+
+int64_t due_ns(uint64_t slot, uint64_t rate) { return static_cast<int64_t>(slot * 1'000'000'000u / rate); }
+
+// The number of transfers of one connection whose slot is below slots.
+size_t due_count(uint64_t slots, size_t connection, size_t connections) {
+  if (slots <= connection) return 0;
+  return static_cast<size_t>((slots - connection + connections - 1) / connections);
+}
+
+// Sends one connection's transfers in order and records each send in log.
+// Under pacing it wakes every interval and sends what is due, in chunks of
+// at most batch. Without pacing it sends the chunks back to back.
+void submit_transfers(Connection& conn, const std::vector<SignedTransfer>& txs, size_t connection, size_t batch,
+                      const PacingOptions& pacing, Clock::time_point t0, SubmissionLog& log) {
+  size_t next = 0;
+  while (next < txs.size() && !log.stop.load()) {
+    size_t due = txs.size();
+    if (pacing.rate > 0) {
+      const int64_t elapsed_ns = nanos_between(t0, Clock::now());
+      // Slots due by now: k * 1e9 / rate <= elapsed_ns.
+      const uint64_t slots = static_cast<uint64_t>(elapsed_ns) * pacing.rate / 1'000'000'000u + 1;
+      due = std::min(txs.size(), due_count(slots, connection, pacing.connections));
+      if (due <= next) {
+        const auto interval_ns = std::chrono::nanoseconds(pacing.interval).count();
+        std::this_thread::sleep_until(t0 + std::chrono::nanoseconds((elapsed_ns / interval_ns + 1) * interval_ns));
+        continue;
+      }
+    }
+
+    const size_t end = std::min(due, next + batch);
+    json requests = json::array();
+    for (size_t j = next; j < end; ++j) {
+      requests.push_back(
+          {{"jsonrpc", "2.0"}, {"id", j}, {"method", "tx_submit"}, {"params", {{"tx", txs[j].tx_hex}}}});
+    }
+    const int64_t sent = nanos_between(t0, Clock::now());
+    if (pacing.rate > 0) {
+      const int64_t lag = sent - due_ns(slot_of(next, connection, pacing.connections), pacing.rate);
+      int64_t previous = log.max_lag_ns.load();
+      while (lag > previous && !log.max_lag_ns.compare_exchange_weak(previous, lag)) {
+      }
+    }
+    for (size_t j = next; j < end; ++j) log.sent_ns[txs[j].index].store(sent + 1, std::memory_order_release);
+
+    json replies = conn.post(requests);
+    for (const auto& reply : replies) {
+      if (!reply.contains("error")) continue;
+      if (log.rejected_count.fetch_add(1) < 5) {
+        std::fprintf(stderr, "loadgen: rejected: %s\n", reply["error"].dump().c_str());
+      }
+    }
+    next = end;
+  }
+}
+
+// One committed block as the follower saw it.
+struct ObservedBlock {
+  uint64_t height = 0;
+  uint64_t time_ms = 0;   // header time chosen by the proposer
+  uint64_t tx_count = 0;  // all txs in the block, ours or not
+  int64_t seen_ns = 0;    // from the start to the follower's block_get reply
+};
+
+// One of our transfers found in a block.
+struct Inclusion {
+  int64_t sent_ns = 0;
+  int64_t seen_ns = 0;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -153,17 +278,39 @@ int main(int argc, char** argv) {
   size_t connections = 4;
   size_t batch = 250;
   uint64_t gas = 20000;
+  uint64_t rate = 0;
+  uint64_t duration_s = 0;
+  uint64_t interval_ms = 20;
+  uint64_t warmup_s = 5;
   app.add_option("--node", node, "RPC URL of a node on loopback");
   app.add_option("--keyring-dir", keyring_dir, "Keyring holding the funded 'dev' key");
   app.add_option("--txs", total_txs, "Transfers to submit");
-  app.add_option("--senders", senders, "Distinct sender accounts");
-  app.add_option("--connections", connections, "Parallel keep-alive HTTP connections");
-  app.add_option("--batch", batch, "tx_submit requests per JSON-RPC batch");
+  app.add_option("--senders", senders, "Distinct sender accounts")->check(CLI::PositiveNumber);
+  app.add_option("--connections", connections, "Parallel keep-alive HTTP connections")->check(CLI::PositiveNumber);
+  app.add_option("--batch", batch, "Maximum tx_submit requests per JSON-RPC batch")->check(CLI::PositiveNumber);
   app.add_option("--gas", gas, "Gas limit of each transfer");
   std::vector<std::string> submit_nodes;
   app.add_option("--submit-node", submit_nodes,
                  "RPC URL of a loopback node that receives submissions (repeatable; default: --node)");
+  app.add_option("--rate", rate, "Offered load in transfers per second over all connections (0: as fast as possible)");
+  app.add_option("--duration", duration_s, "Seconds of load under --rate; sets --txs to rate times duration");
+  app.add_option("--interval-ms", interval_ms, "Milliseconds between paced submissions of one connection")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--warmup", warmup_s, "Seconds after the first submission that the steady window leaves out");
   CLI11_PARSE(app, argc, argv);
+
+  if (duration_s > 0) {
+    if (rate == 0) {
+      std::fprintf(stderr, "loadgen: --duration %llu needs --rate above 0 to size the load\n",
+                   static_cast<unsigned long long>(duration_s));
+      return 2;
+    }
+    total_txs = static_cast<size_t>(rate * duration_s);
+  }
+  if (total_txs == 0) {
+    std::fprintf(stderr, "loadgen: --txs must be at least 1\n");
+    return 2;
+  }
 
   std::string host;
   std::string port;
@@ -214,10 +361,12 @@ int main(int argc, char** argv) {
     wait_for_tx(control, last_funding_hash);
     std::fprintf(stderr, "loadgen: funded %zu senders\n", senders);
 
-    // Pre-sign every transfer; sender i's txs go to connection i % C in
-    // nonce order.
+    // Pre-sign every transfer. Sender s's txs go to connection s % C in
+    // nonce order, so each sender's nonces reach one node in order.
     std::mt19937_64 rng(42);
-    std::vector<std::vector<std::pair<std::string, std::string>>> per_conn(connections);  // (hash, hex)
+    std::vector<std::vector<SignedTransfer>> per_conn(connections);
+    std::unordered_map<std::string, size_t> index_of_hash;
+    index_of_hash.reserve(total_txs);
     auto t_sign = Clock::now();
     size_t made = 0;
     for (size_t round = 0; round < per_sender && made < total_txs; ++round) {
@@ -230,9 +379,10 @@ int main(int argc, char** argv) {
         coin->set_denom("atm");
         coin->set_amount("1");
         std::string body_bytes = body.SerializeAsString();
-        auto hash = automata::crypto::sha256(automata::as_view(body_bytes));
+        std::string hash_hex = automata::to_hex(automata::crypto::sha256(automata::as_view(body_bytes)));
         Bytes tx = sign_body(keys[s], body);
-        per_conn[s % connections].emplace_back(automata::to_hex(hash), automata::to_hex(tx));
+        index_of_hash.emplace(hash_hex, made);
+        per_conn[s % connections].push_back({made, std::move(hash_hex), automata::to_hex(tx)});
       }
     }
     double sign_s = std::chrono::duration<double>(Clock::now() - t_sign).count();
@@ -240,73 +390,137 @@ int main(int argc, char** argv) {
 
     uint64_t start_height = call(control, "node_status", json::object())["height"];
 
-    // Submit. Each submitted hash records its submission time.
-    std::atomic<size_t> rejected{0};
-    std::vector<std::map<std::string, Clock::time_point>> submitted(connections);
+    SubmissionLog log(made);
+    PacingOptions pacing{rate, std::chrono::milliseconds(interval_ms), connections};
+    std::atomic<size_t> submitters_left{connections};
+    std::atomic<int64_t> submit_end_ns{0};
+    std::atomic<bool> submit_failed{false};
     auto t0 = Clock::now();
     std::vector<std::thread> threads;
     for (size_t c = 0; c < connections; ++c) {
       threads.emplace_back([&, c] {
         const auto& target = submit_targets[c % submit_targets.size()];
-        Connection conn(target.first, target.second);
-        auto& txs = per_conn[c];
-        for (size_t i = 0; i < txs.size(); i += batch) {
-          json requests = json::array();
-          for (size_t j = i; j < std::min(txs.size(), i + batch); ++j) {
-            requests.push_back({{"jsonrpc", "2.0"}, {"id", j}, {"method", "tx_submit"}, {"params", {{"tx", txs[j].second}}}});
-          }
-          auto now = Clock::now();
-          json replies = conn.post(requests);
-          for (const auto& r : replies) {
-            if (r.contains("error")) {
-              if (rejected.fetch_add(1) < 5) std::fprintf(stderr, "loadgen: rejected: %s\n", r["error"].dump().c_str());
-              continue;
-            }
-            submitted[c][r["result"]["hash"].get<std::string>()] = now;
-          }
+        try {
+          Connection conn(target.first, target.second);
+          submit_transfers(conn, per_conn[c], c, batch, pacing, t0, log);
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "loadgen: submission connection %zu to %s:%s failed: %s\n", c, target.first.c_str(),
+                       target.second.c_str(), e.what());
+          submit_failed.store(true);
         }
+        if (submitters_left.fetch_sub(1) == 1) submit_end_ns.store(nanos_between(t0, Clock::now()));
       });
     }
-    for (auto& t : threads) t.join();
-    double submit_s = std::chrono::duration<double>(Clock::now() - t0).count();
-    size_t accepted = made - rejected.load();
-    std::fprintf(stderr, "loadgen: submitted %zu (%zu rejected) in %.2f s\n", made, rejected.load(), submit_s);
 
-    // Follow new blocks until every accepted tx is included.
-    std::map<std::string, Clock::time_point> sent_at;
-    for (auto& m : submitted) sent_at.insert(m.begin(), m.end());
-    std::vector<uint64_t> latencies_ms;
-    size_t included = 0;
+    // Follow new blocks on --node while the submitters run, until every
+    // accepted transfer is included or 120 s after the last submission.
+    std::vector<ObservedBlock> blocks;
+    std::vector<Inclusion> inclusions;
+    inclusions.reserve(made);
     uint64_t next_height = start_height + 1;
-    auto last_commit = t0;
-    auto deadline = Clock::now() + std::chrono::seconds(120);
-    while (included < accepted && Clock::now() < deadline) {
-      uint64_t height = call(control, "node_status", json::object())["height"];
-      if (height < next_height) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-        continue;
-      }
-      for (; next_height <= height; ++next_height) {
-        json block = call(control, "block_get", {{"height", next_height}});
-        auto seen = Clock::now();
-        for (const auto& hash : block["txs"]) {
-          auto it = sent_at.find(hash.get<std::string>());
-          if (it == sent_at.end()) continue;
-          ++included;
-          latencies_ms.push_back(static_cast<uint64_t>(
-              std::chrono::duration_cast<std::chrono::milliseconds>(seen - it->second).count()));
-          last_commit = seen;
+    auto give_up_after = std::chrono::seconds(120);
+    auto follow_blocks = [&] {
+      for (;;) {
+        const bool submitted_all = submitters_left.load() == 0;
+        if (submitted_all) {
+          const size_t accepted = made - log.rejected_count.load();
+          if (inclusions.size() >= accepted || submit_failed.load()) break;
+          if (Clock::now() - t0 > std::chrono::nanoseconds(submit_end_ns.load()) + give_up_after) break;
+        }
+        uint64_t height = call(control, "node_status", json::object())["height"];
+        if (height < next_height) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+          continue;
+        }
+        for (; next_height <= height; ++next_height) {
+          json block = call(control, "block_get", {{"height", next_height}});
+          const int64_t seen = nanos_between(t0, Clock::now());
+          const json& header = block["header"];
+          blocks.push_back(
+              {next_height, header.value("time_ms", uint64_t{0}), header.value("tx_count", uint64_t{0}), seen});
+          for (const auto& hash : block["txs"]) {
+            auto it = index_of_hash.find(hash.get<std::string>());
+            if (it == index_of_hash.end()) continue;
+            // sent_ns is stored before its batch is posted, so an included
+            // transfer has one; the check only guards the subtraction.
+            const int64_t sent = log.sent_ns[it->second].load(std::memory_order_acquire) - 1;
+            if (sent < 0) continue;
+            inclusions.push_back({sent, seen});
+          }
         }
       }
+    };
+    try {
+      follow_blocks();
+    } catch (...) {
+      log.stop.store(true);
+      for (auto& t : threads) t.join();
+      throw;
     }
-    double total_s = std::chrono::duration<double>(last_commit - t0).count();
-    std::printf("transfers submitted:   %zu (%zu rejected)\n", made, rejected.load());
-    std::printf("transfers committed:   %zu in %.2f s\n", included, total_s);
-    std::printf("committed per second:  %.0f\n", total_s > 0 ? included / total_s : 0.0);
+    for (auto& t : threads) t.join();
+    if (submit_failed.load()) throw std::runtime_error("a submission connection failed; see the messages above");
+
+    const size_t rejected = log.rejected_count.load();
+    const size_t accepted = made - rejected;
+    const int64_t submit_end = submit_end_ns.load();
+    std::fprintf(stderr, "loadgen: submitted %zu (%zu rejected) in %.2f s\n", made, rejected, submit_end / 1e9);
+
+    std::vector<uint64_t> latencies_ms;
+    int64_t last_commit_ns = 0;
+    for (const auto& inclusion : inclusions) {
+      latencies_ms.push_back(static_cast<uint64_t>((inclusion.seen_ns - inclusion.sent_ns) / 1'000'000));
+      last_commit_ns = std::max(last_commit_ns, inclusion.seen_ns);
+    }
+    const double total_s = last_commit_ns / 1e9;
+    const double submit_s = submit_end / 1e9;
+    std::printf("transfers submitted:   %zu (%zu rejected)\n", made, rejected);
+    std::printf("transfers committed:   %zu in %.2f s\n", inclusions.size(), total_s);
+    std::printf("committed per second:  %.0f\n", total_s > 0 ? inclusions.size() / total_s : 0.0);
     std::printf("latency ms p50/p99:    %llu / %llu (submission to observed inclusion)\n",
                 static_cast<unsigned long long>(percentile(latencies_ms, 50)),
                 static_cast<unsigned long long>(percentile(latencies_ms, 99)));
-    return included == accepted ? 0 : 1;
+    std::printf("offered per second:    %.0f (%zu in %.2f s; target %s)\n", submit_s > 0 ? made / submit_s : 0.0,
+                made, submit_s, rate > 0 ? std::to_string(rate).c_str() : "as fast as possible");
+
+    if (rate > 0) {
+      // Steady window: from warmup after the start to the last submission.
+      // A load shorter than 4 * warmup keeps its last three quarters.
+      const int64_t warmup_ns = std::min<int64_t>(static_cast<int64_t>(warmup_s) * 1'000'000'000, submit_end / 4);
+      const int64_t window_start = warmup_ns;
+      const int64_t window_end = submit_end;
+      const double window_s = (window_end - window_start) / 1e9;
+      size_t committed_in_window = 0;
+      std::vector<uint64_t> window_latencies_ms;
+      for (const auto& inclusion : inclusions) {
+        if (inclusion.seen_ns > window_start && inclusion.seen_ns <= window_end) ++committed_in_window;
+        if (inclusion.sent_ns >= window_start && inclusion.sent_ns < window_end) {
+          window_latencies_ms.push_back(static_cast<uint64_t>((inclusion.seen_ns - inclusion.sent_ns) / 1'000'000));
+        }
+      }
+      std::vector<uint64_t> intervals_ms;
+      std::vector<uint64_t> block_sizes;
+      for (size_t i = 0; i < blocks.size(); ++i) {
+        if (blocks[i].seen_ns <= window_start || blocks[i].seen_ns > window_end) continue;
+        block_sizes.push_back(blocks[i].tx_count);
+        if (i > 0 && blocks[i].time_ms >= blocks[i - 1].time_ms) {
+          intervals_ms.push_back(blocks[i].time_ms - blocks[i - 1].time_ms);
+        }
+      }
+      std::printf("steady window:         %.1f s to %.1f s after the start\n", window_start / 1e9, window_end / 1e9);
+      std::printf("steady committed/s:    %.0f\n", window_s > 0 ? committed_in_window / window_s : 0.0);
+      std::printf("steady latency ms p50/p99: %llu / %llu (%zu transfers submitted in the window)\n",
+                  static_cast<unsigned long long>(percentile(window_latencies_ms, 50)),
+                  static_cast<unsigned long long>(percentile(window_latencies_ms, 99)),
+                  window_latencies_ms.size());
+      std::printf("steady blocks:         %zu, interval ms p50/max %llu / %llu, txs per block p50/max %llu / %llu\n",
+                  block_sizes.size(), static_cast<unsigned long long>(percentile(intervals_ms, 50)),
+                  static_cast<unsigned long long>(percentile(intervals_ms, 100)),
+                  static_cast<unsigned long long>(percentile(block_sizes, 50)),
+                  static_cast<unsigned long long>(percentile(block_sizes, 100)));
+      std::printf("max submission lag:   %lld ms behind the schedule\n",
+                  static_cast<long long>(log.max_lag_ns.load() / 1'000'000));
+    }
+    return inclusions.size() == accepted ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "loadgen: %s\n", e.what());
     return 1;

@@ -4,11 +4,21 @@
 # bench/loadgen with submissions spread over all four nodes, prints the
 # result and stops the nodes.
 #   bench/run_localnet_bench.sh [loadgen options...]
+#   bench/run_localnet_bench.sh --rate 3000 --duration 25 --senders 4000
+# Without --rate, loadgen submits every transfer as fast as the nodes
+# accept it, so the latency it reports is mostly queueing behind that
+# burst. --rate TX_PER_SECOND offers a steady open-loop load instead (small
+# batches every --interval-ms, default 20), and --duration SECONDS sizes
+# the run. loadgen then also prints the steady window (from --warmup
+# seconds, default 5, to the last submission): committed per second,
+# latency p50/p99 of the transfers submitted in it, and block interval and
+# txs per block.
 # BUILD_DIR (default build/release) must hold apps/automatad, apps/automata
 # and bench/loadgen, e.g. from
 #   cmake --preset release && cmake --build --preset release
 # VALIDATORS sets the number of nodes (default 4) and CONNECTIONS the
-# number of submission connections (default one per node).
+# number of submission connections (default one per node). KEEP_LOGS=DIR
+# copies the node logs to DIR before the nodes' directory is removed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${BUILD_DIR:-build/release}
@@ -20,6 +30,9 @@ done
 work=$(mktemp -d /tmp/automata-localnet-bench.XXXXXX)
 cleanup() {
   scripts/localnet.sh stop --dir "$work/net" > /dev/null || true
+  if [[ -n "${KEEP_LOGS:-}" ]]; then
+    mkdir -p "$KEEP_LOGS" && cp "$work"/net/node*.log "$KEEP_LOGS"/ || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -39,5 +52,5 @@ for ((i = 0; i < validators; i++)); do
   submit+=(--submit-node "http://$laddr")
 done
 
-echo "run_localnet_bench: $validators validators, $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p'))" >&2
+echo "run_localnet_bench: $validators validators, $(nproc) CPUs ($(lscpu | sed -n 's/^Model name: *//p')), load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 "$bin/bench/loadgen" --node "$first" --keyring-dir "$work/keyring" --connections "${CONNECTIONS:-$validators}" "${submit[@]}" "$@"
