@@ -50,6 +50,8 @@ CodeSigner::~CodeSigner() = default;
 const Address& CodeSigner::address() const { return state_->address; }
 const CodeTxOptions& CodeSigner::options() const { return state_->options; }
 
+uint64_t CodeSigner::next_nonce() const { return state_->next_nonce; }
+
 Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_ptr<CodeSigner>* out) {
   if (options.from.empty()) return Status::invalid_argument("missing --from KEY: name the key that signs the tx");
   auto state = std::make_unique<State>();

@@ -126,20 +126,10 @@ Status run_register(Context& ctx, const RegisterArgs& args) {
   if (!s.is_ok()) return s;
 
   // The model id binds the encryption, so it is derived from the nonce
-  // the register tx will carry: the account's next nonce.
-  // NOTE: a tx from the same key that lands between this read and the
-  // submit shifts the nonce. The register tx then fails its nonce check,
-  // so nothing is minted.
-  uint64_t nonce = 0;
-  json account;
-  s = ctx.call("account_get", {{"address", crypto::encode_address(info.address)}}, &account);
-  if (s.is_ok()) {
-    s = json_uint(account, "nonce", &nonce);
-    if (!s.is_ok()) return s;
-  } else if (!s.is_not_found()) {
-    return s;
-  }
-  const Hash32 model_id = crypto::derive_model_id(info.address, nonce, 0);
+  // the register tx will carry. A tx from the same key that commits before
+  // this one makes the register tx fail its nonce check, so nothing is
+  // minted under an id the content was not encrypted for.
+  const Hash32 model_id = crypto::derive_model_id(info.address, signer->next_nonce(), 0);
   const std::string id_hex = to_hex(model_id);
 
   Bytes content_key = crypto::random_bytes(kContentKeySize);

@@ -54,6 +54,8 @@ class CodeSigner {
 
   const Address& address() const;
   const CodeTxOptions& options() const;
+  // The nonce the next submit() signs with.
+  uint64_t next_nonce() const;
 
  private:
   struct State;
