@@ -108,7 +108,7 @@ Status run_register(Context& ctx, const RegisterArgs& args) {
   v1::ModelRegister op;
   std::string format;
   s = modelfmt::inspect_file(args.file, &format, op.mutable_metadata());
-  if (!s.is_ok()) return Status::invalid_argument("model file " + args.file + ": " + s.message());
+  if (!s.is_ok()) return s;  // the message names the file, the field and the rule
   op.set_format(format);
   op.set_name(args.name.empty() ? fs::path(args.file).filename().string() : args.name);
   op.set_license(args.license);

@@ -222,7 +222,8 @@ TEST(RpcClient, RequestSendsMethodTargetAndBody) {
   request.method = "PUT";
   request.target = "/v1/models/ab/fragments/3";
   request.headers.emplace_back("X-Automata-Proof", "");
-  request.body = std::string("\x00\x01binary\xff", 10);
+  // Split literals, so the hex escape \x01 does not swallow the 'b'.
+  request.body = std::string("\x00\x01" "binary" "\xff", 9);
   HttpResponse response;
   Status s = client->request(request, &response);
   ASSERT_TRUE(s.is_ok()) << s.to_string();

@@ -63,6 +63,10 @@ class FragmentExchange {
   // Thread-safe; blocks the caller.
   size_t fetch(const ModelContent& model, const std::vector<uint32_t>& indices, std::chrono::milliseconds wait);
 
+  // False for a node without P2P (the dev chain), where fetch() never asks
+  // anyone.
+  bool has_network() const { return network_ != nullptr; }
+
   // Called with the model id after a pulled fragment is stored, on this
   // class's thread. Set before start().
   void set_on_stored(std::function<void(const Hash32& model)> on_stored) { on_stored_ = std::move(on_stored); }
