@@ -273,17 +273,23 @@ void add_fetch(CLI::App* model, Context& ctx) {
     std::string id;
     std::string out;
     std::string from;
+    bool force = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = model->add_subcommand("fetch", "Download, verify and decrypt a model's content");
   cmd->add_option("ID", args->id, "Model id (64 hex digits)")->required();
   cmd->add_option("--out", args->out, "Output file; removed again if any check fails")->required();
+  cmd->add_flag("--force", args->force, "Replace an existing output file");
   cmd->add_option("--from", args->from, "Name of the key holding a key envelope (owner or lessee)")->required();
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
       Hash32 id{};
       Status s = parse_model_id(args->id, &id);
       if (!s.is_ok()) return s;
+      std::error_code ec;
+      if (fs::exists(args->out, ec) && !args->force) {
+        return Status::invalid_argument("output file " + args->out + " already exists; pass --force to replace it");
+      }
       ModelRecord record;
       s = load_model(ctx, id, &record);
       if (!s.is_ok()) return s;

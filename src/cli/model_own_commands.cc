@@ -451,11 +451,10 @@ void add_offer(CLI::App* model, Context& ctx) {
       json committed;
       s = submit_op(ctx, *signer, {op_field::kOfferCreate, op.SerializeAsString()}, &hash, &committed);
       if (!s.is_ok() || ctx.json_output() || ctx.failure_exit_code != 0) return s;
-      // Under --wait the id comes from the committed result; without it,
-      // from the tx hash, as the executor derives it.
-      std::string offer = created_id(committed, 0, "offer");
-      if (offer.empty()) offer = to_hex(object_id(hash, 0));
-      *ctx.out << "offer " << offer << (args->options.wait ? "" : " (pending)") << "\n";
+      // Under --wait the committed result already listed "created offer
+      // ID"; without it, the id comes from the tx hash, as the executor
+      // derives it.
+      if (!args->options.wait) *ctx.out << "offer " << to_hex(object_id(hash, 0)) << " (pending)\n";
       return Status::ok();
     };
   });

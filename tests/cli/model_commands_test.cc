@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <vector>
 
@@ -125,6 +126,18 @@ TEST_F(ModelCommandsTest, ListOwnerAndCreatorExclusive) {
   EXPECT_NE(err_.str().find("at most one of --owner and --creator"), std::string::npos) << err_.str();
   EXPECT_EQ(run({"model", "list", "--limit", "0"}), 1);
   EXPECT_NE(err_.str().find("invalid --limit 0"), std::string::npos) << err_.str();
+  EXPECT_EQ(requests_, 0);
+}
+
+TEST_F(ModelCommandsTest, FetchKeepsExistingFile) {
+  const std::string out = dir_.path() + "/existing.onnx";
+  { std::ofstream(out) << "keep me"; }
+  EXPECT_EQ(run({"model", "fetch", std::string(64, 'a'), "--out", out, "--from", "dev"}), 1);
+  EXPECT_NE(err_.str().find("output file " + out + " already exists; pass --force"), std::string::npos)
+      << err_.str();
+  std::ifstream in(out);
+  std::string kept((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(kept, "keep me");
   EXPECT_EQ(requests_, 0);
 }
 

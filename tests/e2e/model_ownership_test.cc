@@ -197,7 +197,7 @@ TEST_F(ModelOwnershipTest, LeaseSurvivesSaleUntilExpiry) {
   // Sale by offer: bob has no key until dev delivers it, and dev keeps its
   // own envelope until then.
   auto offered = ok({"model", "offer", id, "--price", "5000atm", "--buyer", "bob", "--from", "dev", "--wait"});
-  std::string offer = printed_id(offered.out, "offer");
+  std::string offer = printed_id(offered.out, "created offer");
   ASSERT_EQ(offer.size(), 64u) << offered.out;
   ok({"model", "accept", offer, "--from", "bob", "--wait"});
   json sold = model_get(id);
@@ -249,7 +249,7 @@ TEST_F(ModelOwnershipTest, SalePaysRoyaltiesUpLineage) {
   const uint64_t to_sam = 91'252;
 
   auto offered = ok({"model", "offer", c, "--price", std::to_string(price) + "atm", "--from", "sam", "--wait"});
-  std::string offer = printed_id(offered.out, "offer");
+  std::string offer = printed_id(offered.out, "created offer");
   ASSERT_EQ(offer.size(), 64u) << offered.out;
   uint64_t ann_before = std::stoull(balance(ann));
   uint64_t ben_before = std::stoull(balance(ben));
