@@ -461,21 +461,47 @@ void add_offer(CLI::App* model, Context& ctx) {
 }
 
 // Adds a command that takes one id and submits one op built from it.
+// A check run before signing; a non-ok status stops the command.
+using PreCheck = std::function<Status(Context&, const CodeTxOptions&, const Hash32&)>;
+
 void add_id_command(CLI::App* model, Context& ctx, const std::string& name, const std::string& help,
-                    const std::string& id_name, std::function<EncodedOp(const Hash32&)> make_op) {
+                    const std::string& id_name, std::function<EncodedOp(const Hash32&)> make_op,
+                    PreCheck check = nullptr) {
   auto options = std::make_shared<CodeTxOptions>();
   auto id_text = std::make_shared<std::string>();
   CLI::App* cmd = model->add_subcommand(name, help);
   cmd->add_option(id_name, *id_text, id_name + " id (hex)")->required();
   add_signing_options(cmd, *options);
-  cmd->callback([&ctx, options, id_text, id_name, make_op] {
-    ctx.action = [&ctx, options, id_text, id_name, make_op]() -> Status {
+  cmd->callback([&ctx, options, id_text, id_name, make_op, check] {
+    ctx.action = [&ctx, options, id_text, id_name, make_op, check]() -> Status {
       Hash32 id{};
       Status s = parse_id(*id_text, id_name == "ID" ? "model id" : "offer id", &id);
       if (!s.is_ok()) return s;
+      if (check) {
+        s = check(ctx, *options, id);
+        if (!s.is_ok()) return s;
+      }
       return run_op(ctx, *options, make_op(id));
     };
   });
+}
+
+// Rejects accepting an offer reserved for another buyer before anything is
+// signed, so the caller pays no fee for a tx the executor would fail. The
+// executor still enforces the rule.
+Status check_reserved_buyer(Context& ctx, const CodeTxOptions& options, const Hash32& offer_id) {
+  json offer;
+  Status s = ctx.call("offer_get", {{"id", to_hex(offer_id)}}, &offer);
+  if (!s.is_ok()) return s;
+  if (!offer.contains("buyer") || offer["buyer"].is_null()) return Status::ok();
+  crypto::KeyInfo info;
+  s = ctx.key_info(options.from, &info);
+  if (!s.is_ok()) return s;
+  const std::string signer = crypto::encode_address(info.address);
+  const std::string buyer = offer["buyer"].get<std::string>();
+  if (buyer == signer) return Status::ok();
+  return Status::invalid_argument("offer " + to_hex(offer_id) + " is reserved for " + buyer + "; key '" +
+                                  options.from + "' (" + signer + ") may not accept it");
 }
 
 }  // namespace
@@ -489,7 +515,8 @@ void add_model_ownership_commands(CLI::App& model, Context& ctx) {
                    v1::OfferAccept op;
                    op.set_offer_id(bytes_of(id));
                    return EncodedOp{op_field::kOfferAccept, op.SerializeAsString()};
-                 });
+                 },
+                 check_reserved_buyer);
   add_id_command(&model, ctx, "cancel", "Withdraw a model offer you made", "OFFER_ID", [](const Hash32& id) {
     v1::OfferCancel op;
     op.set_offer_id(bytes_of(id));

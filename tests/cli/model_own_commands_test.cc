@@ -84,6 +84,11 @@ class FakeModelNode {
     std::lock_guard<std::mutex> lock(mutex_);
     created_ = std::move(created);
   }
+  // The record offer_get returns for id.
+  void set_offer(const std::string& id, json record) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    offers_[id] = std::move(record);
+  }
 
   std::vector<v1::TxBody> bodies() {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -127,6 +132,13 @@ class FakeModelNode {
     } else if (method == "tx_get") {
       reply["result"] = {{"status", "committed"}, {"height", kHeight + 1}, {"code", 0}, {"name", "ok"},
                          {"hash", params["hash"]}, {"created", created_}};
+    } else if (method == "offer_get") {
+      auto it = offers_.find(params.value("id", ""));
+      if (it == offers_.end()) {
+        reply["error"] = {{"code", -32001}, {"message", "offer not found"}};
+      } else {
+        reply["result"] = it->second;
+      }
     } else if (method == "model_fragments_held") {
       json held = json::array();
       for (const auto& [index, data] : fragments_) held.push_back(index);
@@ -148,6 +160,7 @@ class FakeModelNode {
   std::mutex mutex_;
   std::map<std::string, std::string> pubkeys_;  // guarded by mutex_
   std::map<uint64_t, json> models_;             // guarded by mutex_
+  std::map<std::string, json> offers_;          // guarded by mutex_
   json created_ = json::array();                // guarded by mutex_
   std::vector<v1::TxBody> bodies_;              // guarded by mutex_
   std::map<uint64_t, std::string> fragments_;   // guarded by mutex_
@@ -371,6 +384,23 @@ TEST_F(ModelOwnCommandsTest, OfferPrintsCreatedId) {
   EXPECT_EQ(offer.price().amount(), "100");
   EXPECT_EQ(offer.buyer(), to_string(ByteView(address("bob"))));
   EXPECT_EQ(offer.expiry_height(), 30u);
+}
+
+TEST_F(ModelOwnCommandsTest, AcceptChecksReservedBuyer) {
+  const std::string offer_id(64, 'c');
+  node_.set_offer(offer_id, {{"id", offer_id}, {"buyer", atm("bob")}, {"seller", atm("dev")}});
+
+  RunResult wrong = run({"model", "accept", offer_id, "--from", "dev"});
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.err.find("offer " + offer_id + " is reserved for " + atm("bob")), std::string::npos)
+      << wrong.err;
+  EXPECT_TRUE(node_.bodies().empty()) << "nothing is signed for the wrong buyer";
+
+  RunResult right = run({"model", "accept", offer_id, "--from", "bob"});
+  ASSERT_EQ(right.exit_code, 0) << right.out << right.err;
+  std::vector<v1::TxBody> bodies = node_.bodies();
+  ASSERT_EQ(bodies.size(), 1u);
+  ASSERT_TRUE(bodies[0].ops(0).has_offer_accept());
 }
 
 TEST_F(ModelOwnCommandsTest, BadArgumentsNameTheValue) {
