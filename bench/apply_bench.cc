@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
     std::vector<Bytes> candidates(txs.begin() + static_cast<long>(b * per_block),
                                   txs.begin() + static_cast<long>((b + 1) * per_block));
     auto block_start = Clock::now();
-    execution::BlockContext context{chain->last_height() + 1, 1'000 * (b + 1), proposer};
+    execution::BlockContext context{chain->last_height() + 1, 1'000 * (b + 1), proposer, {}};
     v1::Block block;
     status = chain->prepare_block(context, candidates, &block);
     double prepare_seconds = seconds_since(block_start);

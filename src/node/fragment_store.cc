@@ -14,8 +14,8 @@ namespace {
 
 constexpr storage::Column kColumn = storage::Column::kDefault;
 constexpr size_t kKeySize = 32 + 4;
-// An audit path of a tree with at most 2^20 leaves has at most 20 hashes;
-// anything longer in a stored value means the value is damaged.
+// An audit path of a tree with at most 2^20 leaves has at most 20 hashes.
+// The bound leaves headroom, and a stored value past it is damaged.
 constexpr uint32_t kMaxProofHashes = 64;
 
 std::string short_id(const Hash32& id) { return to_hex(id).substr(0, 16); }

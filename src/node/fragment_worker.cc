@@ -159,7 +159,7 @@ Status FragmentWorker::pass_model(const ModelContent& model, const std::vector<c
     stats->pulled += now_held;
     if (now_held < missing.size()) {
       // Without P2P (the dev chain) the missing fragments can only come
-      // from an upload, so there is nobody to warn about.
+      // from an upload, so a warning about peers would mislead.
       if (exchange_->has_network()) {
         logger("fragments")->warn("model {} epoch {}: no peer returned {} of {} requested fragments",
                                   short_id(model.id), model.epoch, missing.size() - now_held, missing.size());

@@ -15,8 +15,8 @@ namespace automata::rpc {
 namespace {
 
 constexpr std::string_view kFragmentsSegment = "/fragments/";
-// An audit path longer than this cannot belong to a tree of at most 2^20
-// fragments; the limit stops a huge header from allocating many hashes.
+// A tree of at most 2^20 fragments has audit paths of at most 20 hashes.
+// The bound leaves headroom and stops a huge header from allocating many.
 constexpr size_t kMaxProofHashes = 64;
 
 FragmentHttpReply error_reply(unsigned status, int code, const std::string& message) {

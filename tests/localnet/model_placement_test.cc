@@ -420,9 +420,9 @@ TEST_F(ModelPlacementTest, PlacesAndMovesFragments) {
 
 // With one holder killed, the new owner fetches the exact file through
 // node 0, which holds only some fragments and pulls the rest from peers.
-// model_fragment on a node that does not hold a fragment pulls it from a
-// peer into its store; the placement worker keeps such a copy for a grace
-// period, so the fetch through node 0 sees every fragment.
+// model_fragment on a node without a fragment pulls it from a peer into
+// its store. The placement worker keeps such a copy for a grace period, so
+// the fetch through node 0 receives every fragment.
 TEST_F(ModelPlacementTest, FetchesFileAfterHolderKilled) {
   ASSERT_NO_FATAL_FAILURE(register_and_place());
   ASSERT_NO_FATAL_FAILURE(transfer_and_replace());

@@ -140,11 +140,11 @@ std::string spool_dir_for(const std::string& keyring_dir, const Hash32& model_id
 // the value and the bound.
 Status check_fragment_plan(uint64_t total_size, uint64_t fragment_size);
 
-// Reads the file at path once, in fragment_size pieces: hashes the
+// Reads the file at path once, in fragment_size pieces. Hashes the
 // plaintext, seals each piece with crypto::seal_fragment under content_key
-// and model_id, and writes the spool into dir (created; an existing spool
-// there is replaced). Returns io_error naming the path on a read or write
-// failure and invalid_argument for an empty file or a bad fragment size.
+// and model_id, and writes the spool into dir, replacing any spool there.
+// Returns io_error naming the path on a read or write failure, and
+// invalid_argument for an empty file or a bad fragment size.
 Status encrypt_to_spool(const std::string& path, const Hash32& model_id, ByteView content_key,
                         uint64_t fragment_size, const std::string& dir, ModelSpool* out);
 

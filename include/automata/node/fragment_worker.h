@@ -51,13 +51,13 @@ struct FragmentWorkerConfig {
   size_t pull_per_pass = 64;
   // Blocks to wait for an attest to show in state before sending it again.
   uint64_t attest_retry_blocks = 10;
-  // How long a fragment not placed on this node is kept after a pass first
-  // finds it, so a copy pulled from a peer to serve model_fragment (or an
-  // upload's staging copy) is not deleted while a reader still needs it.
+  // Time a fragment not placed on this node is kept after a pass first
+  // finds it. A copy pulled to serve model_fragment, or an upload's staging
+  // copy, then outlives the reader that needs it.
   std::chrono::milliseconds drop_grace{10'000};
 };
 
-// What one pass did, for logs and tests.
+// Counts of the work one pass did, for logs and tests.
 struct FragmentPassStats {
   size_t models = 0;
   size_t pulled = 0;     // fragments newly held after pulling

@@ -20,7 +20,7 @@ struct FragmentReply {
   uint64_t count = 0;         // the manifest's fragment_count
 };
 
-// Where one fragment is placed and which of those nodes attested it.
+// The placement of one fragment: its holders and those that attested it.
 struct FragmentPlacement {
   uint32_t index = 0;
   std::vector<Address> holders;   // placed nodes, highest score first

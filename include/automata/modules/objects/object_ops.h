@@ -27,7 +27,7 @@ struct Royalty {
   Bytes part;
 };
 
-// How an object changed owner: an ObjectTransfer or an accepted offer.
+// The kind of owner change: an ObjectTransfer or an accepted offer.
 enum class OwnerChange { kTransfer, kSale };
 
 // Generic ops that a type may reject for its objects.
