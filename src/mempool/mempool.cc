@@ -64,26 +64,47 @@ AddResult Mempool::add(Bytes tx_bytes) {
   return std::move(add_batch(std::move(batch)).front());
 }
 
-std::vector<AddResult> Mempool::add_batch(std::vector<Bytes> txs) {
-  std::vector<AddResult> results;
-  results.reserve(txs.size());
-  std::vector<TxCheck> checks(txs.size());
+std::vector<AddResult> Mempool::add_batch(std::vector<Bytes> txs, std::string source) {
+  std::vector<AddResult> results(txs.size());
+  std::shared_ptr<const std::string> shared_source;
+  if (!source.empty()) shared_source = std::make_shared<const std::string>(std::move(source));
+
+  // A relayed tx usually reaches a node from several peers. The copies
+  // after the first are byte-identical to the pooled tx, so they are
+  // rejected here, before check_tx decodes them and reads the state.
+  std::vector<size_t> to_check;
+  to_check.reserve(txs.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < txs.size(); ++i) {
+      auto found = by_bytes_.find(bytes_key(txs[i]));
+      if (found == by_bytes_.end()) {
+        to_check.push_back(i);
+        continue;
+      }
+      const Hash32& hash = found->second->hash;
+      results[i] = {ResultCode::kAlreadyInMempool, "tx " + to_hex(hash) + " is already in the mempool", hash, false};
+    }
+  }
+  if (to_check.empty()) return results;
+
+  std::vector<TxCheck> checks(to_check.size());
   std::function<void()> callback;
   bool added = false;
-
   for (int attempt = 0;; ++attempt) {
     uint64_t generation = update_generation_.load(std::memory_order_acquire);
     // NOTE: checks run one after another on the calling thread, so callers
     // that need more throughput split their txs over several add_batch calls.
-    for (size_t i = 0; i < txs.size(); ++i) checks[i] = app_->check_tx(txs[i]);
+    for (size_t k = 0; k < to_check.size(); ++k) checks[k] = app_->check_tx(txs[to_check[k]]);
 
     std::lock_guard<std::mutex> lock(mutex_);
     if (update_generation_.load(std::memory_order_relaxed) != generation && attempt < kMaxStaleCheckRetries) {
       continue;  // A block committed meanwhile, so check again against the new state.
     }
-    for (size_t i = 0; i < txs.size(); ++i) {
-      results.push_back(insert_locked(checks[i], std::move(txs[i])));
-      if (results.back().code == ResultCode::kOk) added = true;
+    for (size_t k = 0; k < to_check.size(); ++k) {
+      size_t i = to_check[k];
+      results[i] = insert_locked(checks[k], std::move(txs[i]), shared_source);
+      if (results[i].code == ResultCode::kOk) added = true;
     }
     if (added) callback = on_new_tx_;
     break;
@@ -93,7 +114,12 @@ std::vector<AddResult> Mempool::add_batch(std::vector<Bytes> txs) {
   return results;
 }
 
-AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes) {
+std::string_view Mempool::bytes_key(const Bytes& bytes) {
+  return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes,
+                                 const std::shared_ptr<const std::string>& source) {
   if (check.code != ResultCode::kOk && check.code != ResultCode::kNonceTooHigh) {
     return {check.code, check.log, check.hash, false};
   }
@@ -174,6 +200,7 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes) {
   if (entry.bytes != nullptr) {
     log = "replaced tx " + to_hex(entry.hash) + " with fee " + std::to_string(entry.fee);
     by_hash_.erase(entry.hash);
+    by_bytes_.erase(bytes_key(*entry.bytes));
     total_bytes_ -= entry.bytes->size();
   }
   entry.bytes = std::make_shared<const Bytes>(std::move(tx_bytes));
@@ -184,7 +211,15 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes) {
   entry.gas_limit = check.gas_limit;
   entry.seq = next_seq_++;
   by_hash_.emplace(entry.hash, &entry);
+  by_bytes_.emplace(bytes_key(*entry.bytes), &entry);
   total_bytes_ += size;
+  if (relay_enabled_) {
+    if (relay_queue_.size() >= config_.max_txs) {
+      relay_queue_.pop_front();
+      ++relay_dropped_;
+    }
+    relay_queue_.push_back({entry.bytes, entry.hash, source});
+  }
   track_tail_locked(account);
   extend_executable_end(account);
 
@@ -253,6 +288,7 @@ void Mempool::erase_locked(const Address& sender, uint64_t nonce) {
 
   untrack_tail_locked(account);
   by_hash_.erase(entry_it->second.hash);
+  by_bytes_.erase(bytes_key(*entry_it->second.bytes));
   total_bytes_ -= entry_it->second.bytes->size();
   account.txs.erase(entry_it);
   if (account.txs.empty()) {
@@ -311,6 +347,16 @@ std::vector<Bytes> Mempool::reap(size_t max_txs, size_t max_bytes) const {
     if (head.next != head.end) heads.push({&head.next->second, std::next(head.next), head.end});
   }
   return out;
+}
+
+bool Mempool::has_executable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  // Usually returns at the first account. It walks every account only when
+  // all pooled txs are held.
+  for (const auto& [sender, account] : accounts_) {
+    if (account.executable_end > account.next_nonce) return true;
+  }
+  return false;
 }
 
 void Mempool::update(uint64_t height, const std::vector<Hash32>& committed) {
@@ -422,6 +468,32 @@ std::optional<uint64_t> Mempool::pending_nonce(const Address& sender) const {
 void Mempool::set_on_new_tx(std::function<void()> callback) {
   std::lock_guard<std::mutex> lock(mutex_);
   on_new_tx_ = std::move(callback);
+}
+
+void Mempool::enable_relay_queue() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  relay_enabled_ = true;
+}
+
+std::vector<RelayTx> Mempool::take_relay_txs(size_t max_txs) {
+  std::vector<RelayTx> out;
+  uint64_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    size_t count = std::min(max_txs, relay_queue_.size());
+    out.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      RelayTx& front = relay_queue_.front();
+      // A tx committed, evicted or replaced since it was queued is not sent.
+      if (by_hash_.count(front.hash) != 0) out.push_back(std::move(front));
+      relay_queue_.pop_front();
+    }
+    std::swap(dropped, relay_dropped_);
+  }
+  if (dropped > 0) {
+    logger("mempool")->warn("relay queue full: {} txs were dropped without being relayed", dropped);
+  }
+  return out;
 }
 
 }  // namespace automata::mempool

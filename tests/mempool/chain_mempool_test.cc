@@ -18,6 +18,7 @@ namespace {
 using execution::ResultCode;
 
 constexpr uint64_t kGasLimit = 50000;
+constexpr uint64_t kEveBalance = 4 * kGasLimit;
 
 struct SignedTx {
   Bytes bytes;
@@ -64,6 +65,7 @@ class ChainMempoolTest : public ::testing::Test {
     for (const crypto::PrivateKey* key : {&alice_, &bob_, &dave_}) {
       genesis_.accounts.push_back({crypto::address_of(key->public_key()), {{"atm", Amount{1'000'000'000'000}}}});
     }
+    genesis_.accounts.push_back({crypto::address_of(eve_.public_key()), {{"atm", Amount{kEveBalance}}}});
     ASSERT_EQ(execution::validate_genesis(genesis_), "");
 
     execution::ChainOptions options;
@@ -115,6 +117,7 @@ class ChainMempoolTest : public ::testing::Test {
   crypto::PrivateKey bob_ = crypto::PrivateKey::generate();
   crypto::PrivateKey carol_ = crypto::PrivateKey::generate();  // unfunded receiver
   crypto::PrivateKey dave_ = crypto::PrivateKey::generate();
+  crypto::PrivateKey eve_ = crypto::PrivateKey::generate();  // funded with kEveBalance only
   execution::Genesis genesis_;
   std::unique_ptr<execution::Chain> chain_;
 };
@@ -171,6 +174,28 @@ TEST_F(ChainMempoolTest, SignedTransfersThroughBlock) {
   pool.update(2, included);
   EXPECT_EQ(pool.size(), 0u);
   EXPECT_EQ(pool.size_bytes(), 0u);
+}
+
+TEST_F(ChainMempoolTest, UpdateDropsTxWhoseFeeBlockSpent) {
+  Mempool pool(chain_.get(), MempoolConfig{});
+  // eve's balance is 4 gas limits' worth of atm. eve0 sends 2 of them and pays 1
+  // in fee, which leaves less than eve1's fee.
+  SignedTx eve0 = transfer(eve_, 0, kGasLimit, std::to_string(2 * kGasLimit));
+  SignedTx eve1 = transfer(eve_, 1, kGasLimit + 1);
+  SignedTx alice0 = transfer(alice_, 0, kGasLimit);
+  for (const SignedTx* tx : {&eve0, &eve1, &alice0}) {
+    AddResult result = pool.add(tx->bytes);
+    ASSERT_EQ(result.code, ResultCode::kOk) << result.log;
+  }
+
+  std::vector<Hash32> included = commit_block({eve0.bytes});
+  ASSERT_EQ(included, std::vector<Hash32>{eve0.hash});
+  pool.update(1, included);
+
+  EXPECT_FALSE(pool.contains(eve0.hash));
+  EXPECT_FALSE(pool.contains(eve1.hash)) << "eve1 can no longer pay its fee but stayed in the pool";
+  EXPECT_TRUE(pool.contains(alice0.hash));
+  EXPECT_EQ(pool.reap(100, 1 << 20), std::vector<Bytes>{alice0.bytes});
 }
 
 }  // namespace

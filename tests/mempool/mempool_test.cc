@@ -242,6 +242,96 @@ TEST_F(MempoolTest, RejectsDuplicateHash) {
   EXPECT_EQ(pool_->get(hash_of(make_tx('a', 1, 1))), std::nullopt);
 }
 
+TEST_F(MempoolTest, DuplicateBytesSkipCheckTx) {
+  pool();
+  Bytes tx = make_tx('a', 0, 1);
+  ASSERT_EQ(add(tx).code, ResultCode::kOk);
+  int calls_before = app_.check_calls();
+
+  AddResult again = add(tx);
+  EXPECT_EQ(again.code, ResultCode::kAlreadyInMempool);
+  EXPECT_EQ(again.hash, hash_of(tx));
+  std::vector<AddResult> batch = pool_->add_batch({make_tx('b', 0, 1), tx});
+  EXPECT_EQ(batch[0].code, ResultCode::kOk) << batch[0].log;
+  EXPECT_EQ(batch[1].code, ResultCode::kAlreadyInMempool);
+  // Only the new tx of the batch was checked.
+  EXPECT_EQ(app_.check_calls() - calls_before, 1);
+  EXPECT_EQ(pool_->size(), 2u);
+
+  // Once the tx leaves the pool, the same bytes are checked again.
+  app_.set_next_nonce('a', 1);
+  pool_->update(1, {hash_of(tx)});
+  calls_before = app_.check_calls();
+  EXPECT_EQ(add(tx).code, ResultCode::kNonceTooLow);
+  EXPECT_EQ(app_.check_calls() - calls_before, 1);
+}
+
+TEST_F(MempoolTest, RelayQueueReturnsEachAddedTxOnce) {
+  pool();
+  Bytes before = make_tx('a', 0, 1);
+  ASSERT_EQ(add(before).code, ResultCode::kOk);
+  pool_->enable_relay_queue();
+  EXPECT_TRUE(pool_->take_relay_txs(100).empty()) << "a tx added before enable_relay_queue was queued";
+
+  Bytes a1 = make_tx('a', 1, 1);
+  Bytes b0 = make_tx('b', 0, 1);
+  Bytes c5 = make_tx('c', 5, 1);  // held for the missing nonces, still relayed
+  ASSERT_EQ(pool_->add_batch({a1, b0}, "peer-1")[0].code, ResultCode::kOk);
+  ASSERT_TRUE(add(c5).queued);
+  // A duplicate or rejected tx is not queued again.
+  ASSERT_EQ(pool_->add_batch({a1}, "peer-2")[0].code, ResultCode::kAlreadyInMempool);
+  ASSERT_EQ(add(make_tx('a', 1, 1, 1, 40)).code, ResultCode::kInsufficientFee);
+
+  std::vector<RelayTx> first = pool_->take_relay_txs(2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(*first[0].bytes, a1);
+  EXPECT_EQ(first[0].hash, hash_of(a1));
+  ASSERT_NE(first[0].source, nullptr);
+  EXPECT_EQ(*first[0].source, "peer-1");
+  EXPECT_EQ(*first[1].bytes, b0);
+  EXPECT_EQ(first[1].source, first[0].source) << "one batch shares one source string";
+
+  std::vector<RelayTx> second = pool_->take_relay_txs(100);
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(*second[0].bytes, c5);
+  EXPECT_EQ(second[0].source, nullptr);
+  EXPECT_TRUE(pool_->take_relay_txs(100).empty());
+}
+
+TEST_F(MempoolTest, RelayQueueSkipsTxsThatLeftThePool) {
+  pool();
+  pool_->enable_relay_queue();
+  Bytes a0 = make_tx('a', 0, 1);
+  Bytes b0 = make_tx('b', 0, 1);
+  Bytes b0_better = make_tx('b', 0, 2);
+  Bytes c0 = make_tx('c', 0, 1);
+  for (const Bytes& tx : {a0, b0, b0_better, c0}) ASSERT_EQ(add(tx).code, ResultCode::kOk);
+
+  // a0 commits and b0 was replaced, so neither is sent.
+  app_.set_next_nonce('a', 1);
+  pool_->update(1, {hash_of(a0)});
+  std::vector<RelayTx> txs = pool_->take_relay_txs(100);
+  ASSERT_EQ(txs.size(), 2u);
+  EXPECT_EQ(*txs[0].bytes, b0_better);
+  EXPECT_EQ(*txs[1].bytes, c0);
+}
+
+TEST_F(MempoolTest, RelayQueueKeepsAtMostMaxTxs) {
+  pool({.max_txs = 2, .max_bytes = 1 << 20, .max_nonce_gap = 64});
+  pool_->enable_relay_queue();
+  Bytes a0 = make_tx('a', 0, 1);
+  Bytes b0 = make_tx('b', 0, 1);
+  Bytes c0 = make_tx('c', 0, 5);  // evicts b0, the later of the two cheapest
+  for (const Bytes& tx : {a0, b0, c0}) ASSERT_EQ(add(tx).code, ResultCode::kOk);
+  ASSERT_TRUE(pool_->contains(hash_of(a0)));
+  ASSERT_FALSE(pool_->contains(hash_of(b0)));
+
+  // Queueing c0 dropped the oldest entry, a0, although a0 is still pooled.
+  std::vector<RelayTx> txs = pool_->take_relay_txs(100);
+  ASSERT_EQ(txs.size(), 1u);
+  EXPECT_EQ(*txs[0].bytes, c0);
+}
+
 TEST_F(MempoolTest, PassesCheckTxRejectionThrough) {
   pool();
   Bytes tx = make_tx('a', 0, 1);
@@ -405,6 +495,15 @@ TEST_F(MempoolTest, ReapSkipsTxsBelowNextNonce) {
   pool_->update(1, {hash_of(a0)});
   EXPECT_EQ(pool_->size(), 2u);
   EXPECT_EQ(pool_->reap(100, 1 << 20), (std::vector<Bytes>{a1, a2}));
+}
+
+TEST_F(MempoolTest, HasExecutableIgnoresHeldTxs) {
+  pool();
+  EXPECT_FALSE(pool_->has_executable());
+  ASSERT_TRUE(add(make_tx('a', 1, 1)).queued);
+  EXPECT_FALSE(pool_->has_executable());
+  ASSERT_FALSE(add(make_tx('a', 0, 1)).queued);
+  EXPECT_TRUE(pool_->has_executable());
 }
 
 TEST_F(MempoolTest, ReapLimitsCountAndBytes) {

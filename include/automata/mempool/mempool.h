@@ -2,7 +2,7 @@
 // Application::check_tx. Txs are kept in nonce order per account and picked
 // across accounts by fee per gas. The pool is capped by count and bytes,
 // deduplicated by tx hash, and rechecked against the new state after every
-// committed block.
+// committed block. Each added tx can also be queued once for relay to peers.
 #pragma once
 
 #include "automata/execution/application.h"
@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -19,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -40,6 +42,14 @@ struct AddResult {
   bool queued = false;  // added, but held until the account's lower nonces arrive
 };
 
+// A pooled tx waiting to be relayed to peers, taken by take_relay_txs.
+struct RelayTx {
+  std::shared_ptr<const Bytes> bytes;
+  Hash32 hash{};
+  // The source passed to add_batch, or null when that source was empty.
+  std::shared_ptr<const std::string> source;
+};
+
 class Mempool {
  public:
   // app must outlive the mempool, and its check_tx must be thread-safe.
@@ -54,8 +64,11 @@ class Mempool {
 
   // Checks every tx outside the lock, then adds them in order under one lock
   // acquisition, so later txs of the batch see earlier ones (a batch may
-  // carry nonces n, n+1, n+2 of one account). Returns one result per tx, in
-  // input order. Rejection codes:
+  // carry nonces n, n+1, n+2 of one account). A tx whose bytes equal a
+  // pooled tx's bytes is rejected before check_tx runs. source is an opaque
+  // label (such as the peer id a relayed batch came from) that take_relay_txs
+  // returns with each added tx; empty means none. Returns one result per tx,
+  // in input order. Rejection codes:
   //   any code from check_tx other than kOk and kNonceTooHigh
   //   kAlreadyInMempool  the hash is already pooled
   //   kNonceTooLow       the nonce is below the account's next nonce
@@ -64,7 +77,7 @@ class Mempool {
   //                      least as high
   //   kMempoolFull       a cap is reached and no pooled tx may be evicted
   // Thread-safe.
-  std::vector<AddResult> add_batch(std::vector<Bytes> txs);
+  std::vector<AddResult> add_batch(std::vector<Bytes> txs, std::string source = {});
 
   // Returns up to max_txs executable txs whose sizes sum to at most
   // max_bytes, in an order a block can include them. Each step takes the
@@ -74,6 +87,9 @@ class Mempool {
   // and smaller txs of other accounts may still be taken. Deterministic for
   // a given sequence of adds. Thread-safe; the pool is not modified.
   std::vector<Bytes> reap(size_t max_txs, size_t max_bytes) const;
+
+  // True when reap would return at least one tx. Thread-safe.
+  bool has_executable() const;
 
   // Call after each committed block. Removes the committed hashes, then runs
   // check_tx on every remaining tx against the new state (outside the lock)
@@ -98,9 +114,18 @@ class Mempool {
   // condition variable).
   void set_on_new_tx(std::function<void()> callback);
 
+  // Starts queueing every added tx (held and replacing ones included) for
+  // relay, in the order added. Until this is called nothing is queued. The
+  // queue keeps at most max_txs entries and drops the oldest past that.
+  void enable_relay_queue();
+  // Removes up to max_txs txs from the front of the relay queue and returns
+  // those still pooled, in the order they were added. Thread-safe.
+  std::vector<RelayTx> take_relay_txs(size_t max_txs);
+
  private:
   struct Entry {
-    std::shared_ptr<const Bytes> bytes;  // shared with update()'s recheck snapshot
+    // Shared with update()'s recheck snapshot and the relay queue.
+    std::shared_ptr<const Bytes> bytes;
     Hash32 hash{};
     Address sender{};
     uint64_t nonce = 0;
@@ -127,7 +152,9 @@ class Mempool {
   };
   using TailSet = std::set<const Entry*, LowestPriorityFirst>;
 
-  AddResult insert_locked(const execution::TxCheck& check, Bytes&& tx_bytes);
+  static std::string_view bytes_key(const Bytes& bytes);
+  AddResult insert_locked(const execution::TxCheck& check, Bytes&& tx_bytes,
+                          const std::shared_ptr<const std::string>& source);
   bool plan_evictions_locked(const execution::TxCheck& check, size_t count_after, size_t bytes_after,
                              std::vector<const Entry*>* victims) const;
   void erase_locked(const Address& sender, uint64_t nonce);
@@ -142,10 +169,17 @@ class Mempool {
   // Guarded by mutex_: the pool itself.
   std::map<Address, Account> accounts_;
   std::unordered_map<Hash32, const Entry*, HashOfHash32> by_hash_;  // lookups only, never iterated
+  // The same entries keyed by their encoded bytes (views into Entry::bytes),
+  // so a byte-identical resubmission is found without decoding or hashing
+  // it. Lookups only, never iterated.
+  std::unordered_map<std::string_view, const Entry*> by_bytes_;
   TailSet tails_;  // the highest-nonce tx of each account: the eviction candidates
   size_t total_bytes_ = 0;
   uint64_t next_seq_ = 0;
   std::function<void()> on_new_tx_;
+  bool relay_enabled_ = false;
+  std::deque<RelayTx> relay_queue_;  // oldest first
+  uint64_t relay_dropped_ = 0;  // queue entries dropped at the cap since the last take
 
   // Serializes update() calls, which run check_tx between two lock
   // acquisitions of mutex_. Always taken before mutex_.
