@@ -134,6 +134,7 @@ Status ConsensusDriver::open() {
   }
 
   if (network_ != nullptr) {
+    mempool_->enable_relay_queue();
     auto handler = [this](EventKind kind) {
       return [this, kind](const std::string& peer, Bytes payload) {
         push_event(Event{kind, peer, std::move(payload)});
@@ -477,7 +478,6 @@ Status ConsensusDriver::apply_decided(uint64_t height, int64_t round, const Byte
     if (tx.ParseFromString(raw)) committed.push_back(crypto::sha256(as_view(tx.body_bytes())));
   }
   mempool_->update(height, committed);
-  for (const auto& hash : committed) relayed_txs_.erase(hash);
 
   auto evidence = evidence_of(block, &status);
   if (status.is_ok() && !evidence.empty()) status = evidence_->mark_included(evidence, height);
@@ -507,7 +507,7 @@ void ConsensusDriver::maybe_begin_next_height(bool message_for_next) {
   auto now = Clock::now();
   auto since_commit = std::chrono::duration_cast<std::chrono::milliseconds>(now - last_commit_at_).count();
   auto elapsed = static_cast<uint64_t>(std::max<int64_t>(0, since_commit));
-  bool has_txs = !mempool_->reap(1, config_.max_block_bytes).empty();
+  bool has_txs = mempool_->has_executable();
   bool due = message_for_next || elapsed >= config_.empty_block_interval_ms ||
              (has_txs && elapsed >= config_.block_interval_ms);
   if (due) {

@@ -1,64 +1,72 @@
-// Gossip: transactions relayed in batches (each tx hash sent once), evidence
-// flooded once per fault, and the current height's proposals and votes
-// resent while the height makes no progress, so lost messages are
-// recovered.
+// Gossip. Transactions are relayed in batches, each tx once, right after the
+// mempool adds it, and not back to the peer it came from. Evidence is
+// flooded once per fault. The current height's proposals and votes are
+// resent while the height makes no progress, so lost messages are recovered.
 #include "automata/node/consensus_driver.h"
 
 #include "automata/consensus/codec.h"
-#include "automata/crypto/sha256.h"
 #include "automata/mempool/mempool.h"
 #include "automata/node/evidence_pool.h"
 #include "automata/p2p/network.h"
 #include "automata/types/logging.h"
 #include "automata/v1/block.pb.h"
-#include "automata/v1/tx.pb.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <map>
 
 namespace automata::node {
 
 namespace {
 
-// Txs taken from the mempool per relay pass, and the payload size of one
-// batch (under the transactions channel's 1 MiB frame cap).
-constexpr size_t kRelayScanTxs = 5000;
+// Txs taken from the mempool's relay queue per step, and the payload size
+// of one batch (under the transactions channel's 1 MiB frame cap).
+constexpr size_t kRelayTakeTxs = 5000;
 constexpr size_t kRelayBatchBytes = 900u << 10;
-// Remembered relayed hashes; the set is cleared past this size, which at
-// worst sends some txs a second time.
-constexpr size_t kMaxRelayedHashes = 200000;
 
-void send_batch(p2p::Network* network, v1::TxBatch& batch) {
-  if (batch.txs_size() == 0) return;
-  std::string text = batch.SerializeAsString();
-  network->broadcast(p2p::Channel::kTransactions, Bytes(text.begin(), text.end()));
-  batch.Clear();
+// One TxBatch under construction, for the txs of one source.
+struct PendingBatch {
+  v1::TxBatch batch;
+  size_t bytes = 0;
+};
+
+// Sends the batch to every peer except source (when it has one).
+void send_batch(p2p::Network* network, const std::string* source, PendingBatch& pending) {
+  if (pending.batch.txs_size() == 0) return;
+  Bytes payload(pending.batch.ByteSizeLong());
+  pending.batch.SerializeToArray(payload.data(), static_cast<int>(payload.size()));
+  std::optional<p2p::PeerId> except;
+  if (source != nullptr) except = *source;
+  network->broadcast(p2p::Channel::kTransactions, std::move(payload), except);
+  pending.batch.Clear();
+  pending.bytes = 0;
 }
 
 }  // namespace
 
 void ConsensusDriver::relay_txs() {
+  // Without peers the queue is kept, so its txs go out once a peer connects.
   if (network_ == nullptr || network_->peers().empty()) return;
-  if (relayed_txs_.size() > kMaxRelayedHashes) relayed_txs_.clear();
-  // NOTE: reap() returns executable txs only, so txs held for a missing
-  // lower nonce are relayed once they become executable.
-  std::vector<Bytes> txs = mempool_->reap(kRelayScanTxs, config_.max_block_bytes);
-  v1::TxBatch batch;
-  size_t batch_bytes = 0;
   size_t sent = 0;
-  for (const auto& raw : txs) {
-    v1::Tx tx;
-    if (!tx.ParseFromArray(raw.data(), static_cast<int>(raw.size()))) continue;
-    if (!relayed_txs_.insert(crypto::sha256(as_view(tx.body_bytes()))).second) continue;
-    if (batch_bytes + raw.size() > kRelayBatchBytes) {
-      send_batch(network_, batch);
-      batch_bytes = 0;
+  for (;;) {
+    std::vector<mempool::RelayTx> txs = mempool_->take_relay_txs(kRelayTakeTxs);
+    if (txs.empty()) break;
+    // Grouped by source so that each batch can skip the peer it came from.
+    // The map is keyed by the address of the shared source string, which
+    // add_batch allocates once per call.
+    std::map<const std::string*, PendingBatch> batches;
+    for (const auto& tx : txs) {
+      const std::string* source = tx.source.get();
+      PendingBatch& pending = batches[source];
+      if (pending.bytes + tx.bytes->size() > kRelayBatchBytes) send_batch(network_, source, pending);
+      pending.batch.add_txs(tx.bytes->data(), tx.bytes->size());
+      pending.bytes += tx.bytes->size() + 8;  // 8 bounds the field tag and length prefix
+      ++sent;
     }
-    batch.add_txs(raw.data(), raw.size());
-    batch_bytes += raw.size() + 8;
-    ++sent;
+    for (auto& [source, pending] : batches) send_batch(network_, source, pending);
+    if (txs.size() < kRelayTakeTxs) break;
   }
-  send_batch(network_, batch);
   if (sent > 0) logger("gossip")->debug("relayed {} txs", sent);
 }
 
@@ -72,8 +80,9 @@ void ConsensusDriver::on_transactions(const std::string& peer, const Bytes& payl
   txs.reserve(static_cast<size_t>(batch.txs_size()));
   for (const auto& raw : batch.txs()) txs.emplace_back(raw.begin(), raw.end());
   // Txs the pool rejects (duplicates included) are dropped silently: a
-  // relayed tx may have been included or replaced meanwhile.
-  auto results = mempool_->add_batch(std::move(txs));
+  // relayed tx may have been included or replaced meanwhile. The peer is
+  // the source, so the relay skips it when passing the added txs on.
+  auto results = mempool_->add_batch(std::move(txs), peer);
   size_t added = 0;
   for (const auto& result : results) added += result.code == execution::ResultCode::kOk ? 1 : 0;
   if (added > 0) logger("gossip")->debug("added {} of {} txs relayed by peer {}", added, results.size(), peer.substr(0, 12));
@@ -120,6 +129,7 @@ void ConsensusDriver::resend_height_messages(const std::optional<std::string>& p
 }
 
 void ConsensusDriver::on_gossip_tick() {
+  relay_txs();  // sends what was queued while the node had no peers
   send_status(std::nullopt);
   request_sync(true);
   auto position = std::make_tuple(engine_->height(), engine_->round(), engine_->step());

@@ -33,7 +33,6 @@
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -205,7 +204,6 @@ class ConsensusDriver {
   std::string sync_requested_peer_;
   Clock::time_point sync_requested_at_;
   bool catching_up_ = false;
-  std::set<Hash32> relayed_txs_;
   std::tuple<uint64_t, int64_t, consensus::Step> last_tick_position_{0, 0, consensus::Step::kPropose};
   std::function<void(uint64_t, size_t)> on_commit_;
   std::function<void(const Status&)> on_fatal_;
