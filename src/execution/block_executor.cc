@@ -113,10 +113,10 @@ class CheckPipeline {
   void check_one(size_t i) {
     DecodedTx& tx = decoded_[i];
     StageResult& result = checks_[i];
-    result = check_tx_shape(txs_[i], config_.chain_id, *config_.params, &tx);
+    result = check_tx_shape(txs_[i], config_.chain_id, *config_.params, config_.verified, &tx);
     if (!result.ok()) return;
     if (config_.prefetch != nullptr) prefetch_accounts(*config_.prefetch, &tx);
-    if (config_.verified != nullptr && config_.verified->contains(tx.hash, tx.signature)) return;
+    if (tx.signature_verified) return;
     result = check_tx_signature(tx);
   }
 

@@ -123,14 +123,14 @@ TxCheck ChainImpl::check_tx(ByteView tx_bytes) {
   TxCheck check;
   check.size_bytes = tx_bytes.size();
   DecodedTx tx;
-  StageResult result = check_tx_shape(tx_bytes, genesis_.chain_id, genesis_.params, &tx);
+  StageResult result = check_tx_shape(tx_bytes, genesis_.chain_id, genesis_.params, &verified_, &tx);
   check.hash = tx.hash;
   if (result.ok()) {
     check.sender = tx.sender;
     check.nonce = tx.body.nonce();
     check.gas_limit = tx.body.gas_limit();
     check.fee = static_cast<uint64_t>(tx.fee);
-    if (!verified_.contains(tx.hash, tx.signature)) {
+    if (!tx.signature_verified) {
       result = check_tx_signature(tx);
       if (result.ok()) verified_.insert(tx.hash, tx.signature);
     }

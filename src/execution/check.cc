@@ -1,6 +1,7 @@
 #include "check.h"
 
 #include "automata/crypto/sha256.h"
+#include "verified_set.h"
 #include "automata/execution/gas.h"
 #include "automata/modules/bank/bank.h"
 #include "automata/modules/code/code.h"
@@ -91,7 +92,7 @@ StageResult check_fee(const v1::TxBody& body, DecodedTx* out) {
 }  // namespace
 
 StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const ChainParameters& params,
-                           DecodedTx* out) {
+                           const VerifiedSet* verified, DecodedTx* out) {
   out->size_bytes = tx_bytes.size();
   if (tx_bytes.size() > params.max_tx_bytes) {
     return reject(ResultCode::kTxTooLarge,
@@ -117,16 +118,21 @@ StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const C
                   fmt::format("signer is {} bytes; an x-only public key is 32 bytes", body.signer().size()));
   }
   std::copy_n(body.signer().begin(), out->signer.size(), out->signer.begin());
-  if (!parse_xonly_key(out->signer, &out->signer_key)) {
+  const std::string& signature = out->tx.signature();
+  if (signature.size() == out->signature.size()) {
+    std::copy_n(signature.begin(), out->signature.size(), out->signature.begin());
+    // The hash covers the signer, so a verified pair implies a valid key.
+    out->signature_verified = verified != nullptr && verified->contains(out->hash, out->signature);
+  }
+  if (!out->signature_verified && !parse_xonly_key(out->signer, &out->signer_key)) {
     return reject(ResultCode::kBadSignerKey,
                   fmt::format("signer {} is not an x coordinate on secp256k1", to_hex(out->signer)));
   }
   out->sender = crypto::address_of(out->signer);
-  if (out->tx.signature().size() != out->signature.size()) {
+  if (signature.size() != out->signature.size()) {
     return reject(ResultCode::kBadSignature,
-                  fmt::format("signature is {} bytes; a BIP-340 signature is 64 bytes", out->tx.signature().size()));
+                  fmt::format("signature is {} bytes; a BIP-340 signature is 64 bytes", signature.size()));
   }
-  std::copy_n(out->tx.signature().begin(), out->signature.size(), out->signature.begin());
 
   if (body.ops_size() == 0) return reject(ResultCode::kNoOps, "tx has no ops; at least one is required");
   if (static_cast<uint64_t>(body.ops_size()) > params.max_ops_per_tx) {
@@ -160,6 +166,7 @@ StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const C
 }
 
 StageResult check_tx_signature(const DecodedTx& tx) {
+  if (tx.signature_verified) return {};
   // Verification needs no precomputed context tables, so the static
   // context serves every thread.
   if (secp256k1_schnorrsig_verify(secp256k1_context_static, tx.signature.data(), tx.hash.data(), tx.hash.size(),

@@ -36,6 +36,10 @@ struct DecodedTx {
   Hash32 hash{};               // SHA-256(body_bytes)
   crypto::PublicKey signer{};
   secp256k1_xonly_pubkey signer_key{};  // signer parsed once, for the signature check
+  // True when check_tx_shape found this hash and signature in the
+  // VerifiedSet it was given: the signature verified before, so signer_key
+  // was not parsed again and check_tx_signature must not be called.
+  bool signature_verified = false;
   crypto::Signature signature{};
   Address sender{};            // first 20 bytes of SHA-256(signer)
   Amount fee = 0;              // in atm; fits 64 bits after check
@@ -48,11 +52,16 @@ struct DecodedTx {
 
 inline constexpr size_t kMaxMemoBytes = 256;
 
+class VerifiedSet;
+
 // Decodes tx_bytes and checks everything stateless except the signature:
 // size, encoding, chain id, signer key, op count and shapes, fee, memo and
-// gas limit. Fills out as far as decoding got.
+// gas limit. Fills out as far as decoding got. When verified (may be null)
+// holds the tx's hash and signature, the signature verified earlier over
+// these exact body bytes, so the signer key is known to parse: the key
+// parse (a field square root) is skipped and out->signature_verified set.
 StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const ChainParameters& params,
-                           DecodedTx* out);
+                           const VerifiedSet* verified, DecodedTx* out);
 
 // Verifies the BIP-340 signature over the tx hash. REQUIRES: check_tx_shape
 // returned ok for tx.

@@ -1,6 +1,8 @@
 // Every check (1xx) and precheck (2xx) rejection, through check_tx and
 // through block execution of a peer's block.
 #include "automata/crypto/merkle.h"
+#include "execution/check.h"
+#include "execution/verified_set.h"
 #include "test_chain.h"
 
 #include <gtest/gtest.h>
@@ -79,6 +81,45 @@ TEST(CheckTx, BadSignature) {
   // Signed by another key than the one named as signer.
   v1::Tx other = sign_body(t.body(t.key(0), TxSpec{.ops = {gold_to(t.key(1))}}), t.key(1));
   expect_rejected(t, to_tx_bytes(other), {ResultCode::kBadSignature, "does not verify"});
+}
+
+// A hash and signature pair in the VerifiedSet means the signature verified
+// over these body bytes before, so the shape check skips the key parse and
+// check_tx_signature passes without verifying again. A pair that is not in
+// the set gets both checks.
+TEST(CheckTxShape, VerifiedPairSkipsKeyParseAndVerify) {
+  TestChain t;
+  v1::TxBody body = t.body(t.key(0), TxSpec{.ops = {gold_to(t.key(1))}});
+  body.set_signer(std::string(32, '\0'));  // not an x coordinate
+  Bytes bytes = to_tx_bytes(sign_body(body, t.key(0)));
+  ChainParameters params;
+
+  DecodedTx fresh;
+  StageResult result = check_tx_shape(bytes, "test-chain", params, nullptr, &fresh);
+  EXPECT_EQ(result.code, ResultCode::kBadSignerKey) << result.log;
+  EXPECT_FALSE(fresh.signature_verified);
+
+  VerifiedSet verified(16);
+  verified.insert(fresh.hash, fresh.signature);
+  DecodedTx known;
+  result = check_tx_shape(bytes, "test-chain", params, &verified, &known);
+  EXPECT_TRUE(result.ok()) << result.log;
+  EXPECT_TRUE(known.signature_verified);
+  EXPECT_TRUE(check_tx_signature(known).ok());
+
+  // Another signature over the same body is not the recorded pair.
+  v1::Tx valid = sign_body(t.body(t.key(0), TxSpec{.ops = {gold_to(t.key(1))}}), t.key(0));
+  v1::Tx flipped = valid;
+  flipped.mutable_signature()->at(10) ^= 1;
+  DecodedTx good;
+  ASSERT_TRUE(check_tx_shape(to_tx_bytes(valid), "test-chain", params, &verified, &good).ok());
+  EXPECT_FALSE(good.signature_verified);
+  EXPECT_TRUE(check_tx_signature(good).ok());
+  verified.insert(good.hash, good.signature);
+  DecodedTx bad;
+  ASSERT_TRUE(check_tx_shape(to_tx_bytes(flipped), "test-chain", params, &verified, &bad).ok());
+  EXPECT_FALSE(bad.signature_verified);
+  EXPECT_EQ(check_tx_signature(bad).code, ResultCode::kBadSignature);
 }
 
 TEST(CheckTx, OpCount) {
