@@ -1,6 +1,7 @@
 #include "automata/consensus/signer.h"
 
 #include "automata/crypto/sha256.h"
+#include "automata/types/crash_point.h"
 
 #include <fmt/format.h>
 
@@ -54,6 +55,7 @@ Status KeySigner::sign(uint64_t height, int64_t round, Step step, ByteView sign_
   if (store_ != nullptr) {
     status = store_->save(next);
     if (!status.is_ok()) return status;
+    crash_point(kCrashAfterSignState);
   }
   last_ = std::move(next);
   *signature = last_.signature;

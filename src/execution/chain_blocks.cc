@@ -1,6 +1,7 @@
 #include "automata/crypto/bech32.h"
 #include "automata/crypto/merkle.h"
 #include "automata/crypto/sha256.h"
+#include "automata/types/crash_point.h"
 #include "automata/types/logging.h"
 #include "chain_impl.h"
 
@@ -285,7 +286,9 @@ Status ChainImpl::commit() {
   }
   batch.put(storage::Column::kMeta, as_view(kMetaLatestHeight), height_key);
 
+  crash_point(kCrashBeforeBlockWrite);
   Status status = db_->write(batch, true);
+  if (status.is_ok()) crash_point(kCrashAfterBlockWrite);
   if (!status.is_ok()) {
     logger("chain")->error("commit of block {} at height {} failed: {}", to_hex(execution.block_hash),
                            execution.height, status.to_string());

@@ -2,6 +2,7 @@
 
 #include "automata/consensus/codec.h"
 #include "automata/storage/database.h"
+#include "automata/types/crash_point.h"
 #include "automata/v1/block.pb.h"
 #include "automata/v1/consensus.pb.h"
 
@@ -62,7 +63,9 @@ Status ConsensusStore::save_decided(uint64_t height, ByteView block, const conse
   if (height > last_decided_height()) {
     batch.put(Column::kMeta, view_of(kLastDecidedKey), storage::encode_height(height));
   }
-  return db_->write(batch, true);
+  Status status = db_->write(batch, true);
+  if (status.is_ok()) crash_point(kCrashAfterDecidedSaved);
+  return status;
 }
 
 Status ConsensusStore::load_decided(uint64_t height, Bytes* block, consensus::Commit* commit) const {

@@ -1,5 +1,6 @@
 #include "automata/node/wal.h"
 
+#include "automata/types/crash_point.h"
 #include "automata/types/logging.h"
 
 #include <fcntl.h>
@@ -177,6 +178,7 @@ Status Wal::append(ByteView payload, bool sync) {
     written += static_cast<size_t>(n);
   }
   if (sync && ::fdatasync(fd_) != 0) return errno_status("cannot sync WAL file", path_);
+  if (sync) crash_point(kCrashAfterWalSync);
   return Status::ok();
 }
 

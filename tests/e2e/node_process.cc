@@ -199,7 +199,9 @@ bool DevNode::start(std::string* log, std::chrono::seconds timeout) {
   if (port_ == 0) port_ = free_loopback_port();
   std::vector<std::string> args = {automatad_path(), "dev", "--home", home().string(), "--rpc-laddr",
                                    "127.0.0.1:" + std::to_string(port_)};
-  std::vector<std::string> envs = merged_environment({"AUTOMATA_KEYRING_DIR=" + keyring_dir().string()});
+  std::vector<std::string> extra = extra_env_;
+  extra.push_back("AUTOMATA_KEYRING_DIR=" + keyring_dir().string());
+  std::vector<std::string> envs = merged_environment(extra);
   auto cargs = to_cstrings(args);
   auto cenv = to_cstrings(envs);
   std::string log_file = log_path().string();
@@ -251,6 +253,20 @@ void DevNode::kill9() {
   int status = 0;
   waitpid(pid_, &status, 0);
   pid_ = -1;
+}
+
+int DevNode::wait_exit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
 }
 
 nlohmann::json DevNode::rpc(const std::string& method, const nlohmann::json& params) {

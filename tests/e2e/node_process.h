@@ -55,6 +55,12 @@ class DevNode {
   int stop();
   // Sends SIGKILL and reaps the process.
   void kill9();
+  // Environment entries ("NAME=value") added for every later start().
+  void set_extra_env(std::vector<std::string> env) { extra_env_ = std::move(env); }
+  // Waits up to timeout for the node to exit by itself. Returns the
+  // signal that ended it (SIGKILL for a crash point), 0 for a normal exit,
+  // or -1 when it still runs at the deadline.
+  int wait_exit(std::chrono::milliseconds timeout);
 
   // JSON-RPC call; returns the whole response object.
   nlohmann::json rpc(const std::string& method, const nlohmann::json& params = nlohmann::json::object());
@@ -73,6 +79,7 @@ class DevNode {
   std::filesystem::path root_;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_env_;
 };
 
 // Paths of the built binaries.
