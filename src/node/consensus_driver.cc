@@ -142,7 +142,9 @@ Status ConsensusDriver::open() {
     };
     network_->set_handler(p2p::Channel::kConsensus, handler(EventKind::kConsensus));
     network_->set_handler(p2p::Channel::kBlocks, handler(EventKind::kBlocks));
-    network_->set_handler(p2p::Channel::kTransactions, handler(EventKind::kTransactions));
+    network_->set_handler(p2p::Channel::kTransactions, [this](const std::string& peer, Bytes payload) {
+      push_tx_batch(peer, std::move(payload));
+    });
     network_->set_handler(p2p::Channel::kEvidence, handler(EventKind::kEvidence));
     network_->set_on_peer_up([this](const p2p::PeerInfo& peer) {
       logger("consensus")->info("peer up: {} at {} ({})", peer.id.substr(0, 12), peer.remote_address,
@@ -162,7 +164,12 @@ void ConsensusDriver::start() {
     std::lock_guard<std::mutex> lock(queue_mutex_);
     stopping_ = false;
   }
+  {
+    std::lock_guard<std::mutex> lock(tx_queue_mutex_);
+    tx_stopping_ = false;
+  }
   thread_ = std::thread([this] { run(); });
+  if (network_ != nullptr) tx_thread_ = std::thread([this] { run_tx_admission(); });
 }
 
 void ConsensusDriver::stop() {
@@ -171,6 +178,12 @@ void ConsensusDriver::stop() {
     stopping_ = true;
   }
   wake_.notify_one();
+  {
+    std::lock_guard<std::mutex> lock(tx_queue_mutex_);
+    tx_stopping_ = true;
+  }
+  tx_wake_.notify_one();
+  if (tx_thread_.joinable()) tx_thread_.join();
   if (thread_.joinable()) {
     thread_.join();
     logger("consensus")->info("consensus stopped at height {}", app_->last_height());
@@ -222,7 +235,6 @@ void ConsensusDriver::run() {
       switch (event.kind) {
         case EventKind::kConsensus: on_consensus_message(event.peer, event.payload); break;
         case EventKind::kBlocks: on_blocks_message(event.peer, event.payload); break;
-        case EventKind::kTransactions: on_transactions(event.peer, event.payload); break;
         case EventKind::kEvidence: on_evidence_message(event.peer, event.payload); break;
         case EventKind::kPeerUp:
           send_status(event.peer);

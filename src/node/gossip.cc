@@ -24,6 +24,9 @@ namespace {
 // of one batch (under the transactions channel's 1 MiB frame cap).
 constexpr size_t kRelayTakeTxs = 5000;
 constexpr size_t kRelayBatchBytes = 900u << 10;
+// Tx batches from peers waiting for admission. Past this, new batches are
+// dropped, which bounds the memory a node falling behind spends on them.
+constexpr size_t kMaxQueuedTxBatches = 1024;
 
 // One TxBatch under construction, for the txs of one source.
 struct PendingBatch {
@@ -68,6 +71,37 @@ void ConsensusDriver::relay_txs() {
     if (txs.size() < kRelayTakeTxs) break;
   }
   if (sent > 0) logger("gossip")->debug("relayed {} txs", sent);
+}
+
+void ConsensusDriver::push_tx_batch(const std::string& peer, Bytes payload) {
+  {
+    std::lock_guard<std::mutex> lock(tx_queue_mutex_);
+    if (tx_batches_.size() >= kMaxQueuedTxBatches) {
+      ++tx_batches_dropped_;
+      return;
+    }
+    tx_batches_.push_back(TxBatchMessage{peer, std::move(payload)});
+  }
+  tx_wake_.notify_one();
+}
+
+void ConsensusDriver::run_tx_admission() {
+  for (;;) {
+    std::deque<TxBatchMessage> batches;
+    uint64_t dropped = 0;
+    {
+      std::unique_lock<std::mutex> lock(tx_queue_mutex_);
+      tx_wake_.wait(lock, [this] { return tx_stopping_ || !tx_batches_.empty(); });
+      if (tx_stopping_) return;
+      batches.swap(tx_batches_);
+      std::swap(dropped, tx_batches_dropped_);
+    }
+    if (dropped > 0) {
+      logger("gossip")->warn("dropped {} tx batches from peers because {} were already waiting for admission", dropped,
+                             kMaxQueuedTxBatches);
+    }
+    for (const auto& batch : batches) on_transactions(batch.peer, batch.payload);
+  }
 }
 
 void ConsensusDriver::on_transactions(const std::string& peer, const Bytes& payload) {

@@ -3,8 +3,10 @@
 // P2P network and the node's crash-safe stores.
 //
 // Inputs, all funneled into the driver thread: consensus messages, block
-// sync messages, transactions and evidence from peers; timeouts from a
-// timer queue; "new transactions" from the mempool. Effects run in the
+// sync messages and evidence from peers; timeouts from a timer queue; "new
+// transactions" from the mempool. Tx batches from peers go to a second
+// thread, which admits them into the mempool, so their signature checks do
+// not delay consensus messages. Effects run in the
 // order the engine returns them: the recovery state is stored before the
 // messages that follow it leave, the signer state is synced (by the
 // KeySigner's FileSignStateStore) before a signature is returned, and a
@@ -126,11 +128,15 @@ class ConsensusDriver {
   crypto::PublicKey validator_public_key() const { return key_.public_key(); }
 
  private:
-  enum class EventKind { kConsensus, kBlocks, kTransactions, kEvidence, kPeerUp, kPeerDown };
+  enum class EventKind { kConsensus, kBlocks, kEvidence, kPeerUp, kPeerDown };
   struct Event {
     EventKind kind;
     std::string peer;
     Bytes payload;
+  };
+  struct TxBatchMessage {
+    std::string peer;
+    Bytes payload;  // a serialized v1.TxBatch
   };
   enum class TimerKind { kEngine, kGossip, kNextHeight };
   struct Timer {
@@ -170,6 +176,8 @@ class ConsensusDriver {
 
   // gossip.cc: transactions, evidence, resends.
   void relay_txs();
+  void push_tx_batch(const std::string& peer, Bytes payload);
+  void run_tx_admission();
   void on_transactions(const std::string& peer, const Bytes& payload);
   void on_evidence_message(const std::string& peer, const Bytes& payload);
   void add_evidence(const consensus::DuplicateVoteEvidence& evidence, const std::optional<std::string>& from);
@@ -214,6 +222,14 @@ class ConsensusDriver {
   bool txs_available_ = false;  // guarded by queue_mutex_
   bool stopping_ = false;       // guarded by queue_mutex_
   std::thread thread_;
+
+  // Tx batches received from peers, admitted by tx_thread_ in arrival order.
+  std::mutex tx_queue_mutex_;
+  std::condition_variable tx_wake_;
+  std::deque<TxBatchMessage> tx_batches_;  // guarded by tx_queue_mutex_
+  bool tx_stopping_ = false;               // guarded by tx_queue_mutex_
+  uint64_t tx_batches_dropped_ = 0;        // guarded by tx_queue_mutex_, counted since the last warning
+  std::thread tx_thread_;
 
   mutable std::mutex status_mutex_;
   ConsensusStatus status_;  // guarded by status_mutex_
