@@ -144,6 +144,8 @@ Status execute_txs(const ExecutorConfig& config, uint64_t height, const std::vec
 
   auto log = logger("execution");
   CachingReader cache(base);
+  // Most txs read a sender and one recipient.
+  cache.reserve(2 * txs.size());
   Overlay block_state(&cache);
   uint64_t block_bytes = 0;
   for (size_t i = 0; i < txs.size(); ++i) {

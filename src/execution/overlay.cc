@@ -7,14 +7,14 @@ Status TreeReader::get(ByteView key, std::optional<Bytes>* value) {
 }
 
 Status CachingReader::get(ByteView key, std::optional<Bytes>* value) {
-  auto it = cache_.lower_bound(key);
-  if (it != cache_.end() && !cache_.key_comp()(key, it->first)) {
+  auto it = cache_.find(key);
+  if (it != cache_.end()) {
     *value = it->second;
     return Status::ok();
   }
   Status status = parent_->get(key, value);
   if (!status.is_ok()) return status;
-  cache_.emplace_hint(it, Bytes(key.begin(), key.end()), *value);
+  cache_.emplace(Bytes(key.begin(), key.end()), *value);
   return Status::ok();
 }
 

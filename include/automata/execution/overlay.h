@@ -1,8 +1,8 @@
 // Layered views of the state used while executing a block: a per-tx
 // overlay over a per-block overlay over the latest committed tree. Writes
 // stay in the top layer until merged down, so discarding a failed op or tx
-// is dropping its overlay. Ordered containers only, so the final change set
-// is deterministic. Not thread-safe: apply runs on one thread.
+// is dropping its overlay. Writes live in ordered containers, so the final
+// change set is deterministic. Not thread-safe: apply runs on one thread.
 #pragma once
 
 #include "automata/state/state_tree.h"
@@ -11,8 +11,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 namespace automata::execution {
 
@@ -24,6 +27,23 @@ struct BytesLess {
     size_t common = std::min(a.size(), b.size());
     int order = common == 0 ? 0 : std::memcmp(a.data(), b.data(), common);
     return order < 0 || (order == 0 && a.size() < b.size());
+  }
+};
+
+// Hashes byte strings for unordered containers, accepting ByteView too so
+// lookups need no Bytes copy of the key.
+struct BytesHash {
+  using is_transparent = void;
+  size_t operator()(ByteView bytes) const {
+    return std::hash<std::string_view>{}(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  }
+};
+
+// Byte string equality that also accepts ByteView.
+struct BytesEqual {
+  using is_transparent = void;
+  bool operator()(ByteView a, ByteView b) const {
+    return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size()) == 0);
   }
 };
 
@@ -50,7 +70,8 @@ class TreeReader final : public StateReader {
 };
 
 // Caches every value read from a parent that does not change while the
-// cache lives (the committed tree during one block's execution).
+// cache lives (the committed tree during one block's execution). Never
+// iterated, so a hash map keeps lookups cheap without affecting results.
 class CachingReader final : public StateReader {
  public:
   explicit CachingReader(StateReader* parent) : parent_(parent) {}
@@ -61,9 +82,12 @@ class CachingReader final : public StateReader {
   // A key already cached keeps its entry.
   void seed(Bytes key, std::optional<Bytes> value) { cache_.try_emplace(std::move(key), std::move(value)); }
 
+  // Makes room for about count entries, to skip rehashing while it fills.
+  void reserve(size_t count) { cache_.reserve(count); }
+
  private:
   StateReader* parent_;
-  std::map<Bytes, std::optional<Bytes>, BytesLess> cache_;
+  std::unordered_map<Bytes, std::optional<Bytes>, BytesHash, BytesEqual> cache_;
 };
 
 // Buffered writes over a parent reader.
