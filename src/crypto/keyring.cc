@@ -263,11 +263,16 @@ Status Keyring::add(const std::string& name, const PrivateKey& key, const std::s
 
   PublicKey pubkey = key.public_key();
   std::string address = encode_address(address_of(pubkey));
+  ScryptParams params = params_;
+  if (passphrase.empty() && kEmptyPassphraseScrypt.n * kEmptyPassphraseScrypt.r * kEmptyPassphraseScrypt.p <
+                                params.n * params.r * params.p) {
+    params = kEmptyPassphraseScrypt;
+  }
   Bytes salt = random_bytes(kSaltSize);
-  auto aes_key = scrypt(as_view(passphrase), salt, params_.n, params_.r, params_.p, kAesKeySize);
+  auto aes_key = scrypt(as_view(passphrase), salt, params.n, params.r, params.p, kAesKeySize);
   if (!aes_key) {
-    return Status::invalid_argument("scrypt rejected n=" + std::to_string(params_.n) + " r=" +
-                                    std::to_string(params_.r) + " p=" + std::to_string(params_.p));
+    return Status::invalid_argument("scrypt rejected n=" + std::to_string(params.n) + " r=" +
+                                    std::to_string(params.r) + " p=" + std::to_string(params.p));
   }
   Bytes nonce = random_bytes(kGcmNonceSize);
   Bytes sealed = aes256gcm_seal(*aes_key, nonce, key.bytes(), associated_data(name, address));
@@ -279,7 +284,7 @@ Status Keyring::add(const std::string& name, const PrivateKey& key, const std::s
       {"pubkey", to_hex(pubkey)},
       {"address", address},
       {"kdf", "scrypt"},
-      {"kdf_params", {{"n", params_.n}, {"r", params_.r}, {"p", params_.p}, {"salt", to_hex(salt)}}},
+      {"kdf_params", {{"n", params.n}, {"r", params.r}, {"p", params.p}, {"salt", to_hex(salt)}}},
       {"cipher", "aes-256-gcm"},
       {"nonce", to_hex(nonce)},
       {"ciphertext", to_hex(sealed)},

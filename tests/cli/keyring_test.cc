@@ -82,6 +82,31 @@ TEST_F(KeyringTest, DefaultParamsRoundTrip) {
   EXPECT_EQ(loaded->bytes(), key.bytes());
 }
 
+TEST_F(KeyringTest, EmptyPassphraseUsesCheapParams) {
+  Keyring keyring(keyring_dir());
+  PrivateKey key = PrivateKey::generate();
+  ASSERT_TRUE(keyring.add("open", key, "", false).is_ok());
+  ASSERT_TRUE(keyring.add("locked", PrivateKey::generate(), "pw", false).is_ok());
+  EXPECT_EQ(read_json("open")["kdf_params"]["n"], 1024);
+  EXPECT_EQ(read_json("open")["kdf_params"]["r"], 8);
+  EXPECT_EQ(read_json("open")["kdf_params"]["p"], 1);
+  EXPECT_EQ(read_json("locked")["kdf_params"]["n"], 32768) << "a real passphrase keeps the full cost";
+
+  std::optional<PrivateKey> loaded;
+  ASSERT_TRUE(keyring.load("open", "", &loaded).is_ok());
+  EXPECT_EQ(loaded->bytes(), key.bytes());
+  EXPECT_FALSE(keyring.load("open", "x", &loaded).is_ok()) << "the key is still encrypted";
+  std::string ciphertext = read_json("open")["ciphertext"];
+  EXPECT_EQ(ciphertext.find(to_hex(key.bytes()).substr(0, 16)), std::string::npos);
+}
+
+TEST_F(KeyringTest, EmptyPassphraseKeepsCheaperParams) {
+  Keyring keyring(keyring_dir(), ScryptParams{16, 1, 1});
+  ASSERT_TRUE(keyring.add("tiny", PrivateKey::generate(), "", false).is_ok());
+  EXPECT_EQ(read_json("tiny")["kdf_params"]["n"], 16);
+  EXPECT_EQ(read_json("tiny")["kdf_params"]["r"], 1);
+}
+
 TEST_F(KeyringTest, WrongPassphraseNamesKey) {
   ASSERT_TRUE(keyring_.add("bob", PrivateKey::generate(), "right", false).is_ok());
   std::optional<PrivateKey> loaded;
