@@ -10,6 +10,7 @@
 #include "rpc/rpc_fixture.h"
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
 #include <fstream>
@@ -183,6 +184,15 @@ TEST(DevHome, CreatesThenReuses) {
   ASSERT_EQ(genesis.validators.size(), 1u);
   EXPECT_EQ(genesis.accounts[1].address, crypto::address_of(genesis.validators[0].pubkey));
   EXPECT_TRUE(genesis.accounts[1].balances[0].second == kValidatorFunds);
+
+  // A block starts as soon as a tx waits, and the dev key, which has the
+  // empty passphrase, opens without the full scrypt cost.
+  NodeConfig config;
+  ASSERT_TRUE(load_config(HomePaths::of(options.home).config, &config).is_ok());
+  EXPECT_EQ(config.consensus.block_interval_ms, 1u);
+  std::ifstream key_file(options.keyring_dir + "/" + kDevKeyName + ".json");
+  auto key_json = nlohmann::json::parse(key_file);
+  EXPECT_EQ(key_json["kdf_params"]["n"], crypto::kEmptyPassphraseScrypt.n);
 
   DevSetup again;
   ASSERT_TRUE(prepare_dev_home(options, &again).is_ok());
