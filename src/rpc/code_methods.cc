@@ -27,9 +27,12 @@ constexpr uint64_t kMaxLimit = 200;
 // Bound on the versions code_log walks to order a history.
 constexpr size_t kMaxLogWalk = 100'000;
 constexpr size_t kMaxBlobQueries = 10'000;
+// Bound on the hashes of one tx_results request, each of which costs two reads.
+constexpr size_t kMaxTxQueries = 1'000;
 
-constexpr std::array<std::string_view, 8> kMethods = {"code_get",       "code_list", "code_log",  "code_tree",
-                                                      "code_blob",      "code_proposals", "offer_get", "blobs_missing"};
+constexpr std::array<std::string_view, 9> kMethods = {"code_get",      "code_list",      "code_log",
+                                                      "code_tree",     "code_blob",      "code_proposals",
+                                                      "offer_get",     "blobs_missing",  "tx_results"};
 
 std::string hex_of(const std::string& raw) { return to_hex(as_view(raw)); }
 
@@ -452,29 +455,84 @@ json offer_get(CodeReader& reader, const CodeParams& params) {
   };
 }
 
-json blobs_missing(const execution::ChainQuery& chain, const json& raw) {
-  auto hashes = raw.is_object() ? raw.find("hashes") : raw.end();
-  if (!raw.is_object() || hashes == raw.end()) throw RpcError(kInvalidParams, "params.hashes: missing required parameter");
-  if (!hashes->is_array()) {
-    throw RpcError(kInvalidParams, fmt::format("params.hashes: expected an array of hex hashes, got {}",
-                                               describe_json(*hashes)));
+// The hex hashes of params.<name>: an array of at most max_count entries
+// of 64 hex characters each.
+std::vector<Bytes> required_hash_list(const json& raw, std::string_view name, size_t max_count) {
+  auto list = raw.is_object() ? raw.find(name) : raw.end();
+  if (!raw.is_object() || list == raw.end()) {
+    throw RpcError(kInvalidParams, fmt::format("params.{}: missing required parameter", name));
   }
-  if (hashes->size() > kMaxBlobQueries) {
+  if (!list->is_array()) {
     throw RpcError(kInvalidParams,
-                   fmt::format("params.hashes: {} hashes; the maximum is {}", hashes->size(), kMaxBlobQueries));
+                   fmt::format("params.{}: expected an array of hex hashes, got {}", name, describe_json(*list)));
   }
-  json missing = json::array();
-  for (size_t i = 0; i < hashes->size(); ++i) {
-    const json& entry = (*hashes)[i];
+  if (list->size() > max_count) {
+    throw RpcError(kInvalidParams, fmt::format("params.{}: {} hashes; the maximum is {}", name, list->size(), max_count));
+  }
+  std::vector<Bytes> hashes;
+  hashes.reserve(list->size());
+  for (size_t i = 0; i < list->size(); ++i) {
+    const json& entry = (*list)[i];
     auto bytes = entry.is_string() ? from_hex(entry.get<std::string>()) : std::nullopt;
     if (!bytes || bytes->size() != 32) {
-      throw RpcError(kInvalidParams, fmt::format("params.hashes[{}]: expected 64 hex characters (a SHA-256 hash)", i));
+      throw RpcError(kInvalidParams, fmt::format("params.{}[{}]: expected 64 hex characters (a SHA-256 hash)", name, i));
     }
+    hashes.push_back(std::move(*bytes));
+  }
+  return hashes;
+}
+
+json blobs_missing(const execution::ChainQuery& chain, const json& raw) {
+  std::vector<Bytes> hashes = required_hash_list(raw, "hashes", kMaxBlobQueries);
+  json missing = json::array();
+  for (const Bytes& hash : hashes) {
     std::optional<Bytes> value;
-    check(chain.state_get(keys::blob(*bytes), &value));
-    if (!value) missing.push_back(to_hex(*bytes));
+    check(chain.state_get(keys::blob(hash), &value));
+    if (!value) missing.push_back(to_hex(hash));
   }
   return {{"missing", missing}};
+}
+
+// The results of committed txs without their bodies, so that a client
+// waiting for many large txs (blob uploads) reads neither the blocks nor
+// the blobs again. A tx not in a committed block is "not_committed",
+// whether it waits in the mempool or is unknown.
+json tx_results(const execution::ChainQuery& chain, const json& raw) {
+  std::vector<Bytes> hashes = required_hash_list(raw, "hashes", kMaxTxQueries);
+  json results = json::array();
+  std::map<uint64_t, v1::BlockResults> blocks;
+  for (const Bytes& bytes : hashes) {
+    Hash32 hash = *to_array<32>(bytes);
+    std::string hash_hex = to_hex(hash);
+    v1::TxLocation location;
+    Status found = chain.tx_location(hash, &location);
+    if (found.is_not_found()) {
+      results.push_back({{"hash", hash_hex}, {"status", "not_committed"}});
+      continue;
+    }
+    check(found);
+
+    auto block = blocks.find(location.height());
+    if (block == blocks.end()) {
+      block = blocks.emplace(location.height(), v1::BlockResults()).first;
+      check(chain.block_results(location.height(), &block->second));
+    }
+    const v1::TxResult* result = nullptr;
+    for (const auto& candidate : block->second.results()) {
+      if (candidate.index() == location.index()) result = &candidate;
+    }
+    if (result == nullptr || result->tx_hash() != std::string(hash.begin(), hash.end())) {
+      throw RpcError(kInternalError,
+                     fmt::format("no result stored for tx {} at height {}", hash_hex, location.height()));
+    }
+    json out = encode_result(*result);
+    out["status"] = "committed";
+    out["height"] = location.height();
+    out["index"] = location.index();
+    out["created"] = encode_created(*result);
+    results.push_back(std::move(out));
+  }
+  return {{"results", results}};
 }
 
 }  // namespace
@@ -501,6 +559,10 @@ json code_method(const execution::ChainQuery& chain, const std::string& method, 
   if (method == "blobs_missing") {
     CodeParams checked(params, method, {"hashes"});
     return blobs_missing(chain, params);
+  }
+  if (method == "tx_results") {
+    CodeParams checked(params, method, {"hashes"});
+    return tx_results(chain, params);
   }
   throw RpcError(kMethodNotFound, fmt::format("method not found: {}", method));
 }

@@ -292,5 +292,37 @@ TEST_F(CodeMethodsTest, OfferGetAndCreatedIds) {
   expect_error("offer_get", {{"id", hex(offer_id)}}, kNotFound, "not found");
 }
 
+TEST_F(CodeMethodsTest, TxResultsMatchTxGetWithoutBodies) {
+  Outcome publish = chain_.run(1, {t::upload_files_op(kFiles), t::publish_op("b", kFiles)});
+  ASSERT_EQ(publish.code, ResultCode::kOk) << publish.log;
+  Outcome failed = chain_.run(0, {t::cancel_op(std::string(32, '\x05'))});
+  ASSERT_TRUE(failed.included);
+  ASSERT_NE(failed.code, ResultCode::kOk);
+  std::string absent(64, 'e');
+  std::vector<std::string> hashes = {hex(publish.result.tx_hash()), absent, hex(failed.result.tx_hash())};
+
+  json results = result("tx_results", {{"hashes", hashes}})["results"];
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_EQ(results[1], (json{{"hash", absent}, {"status", "not_committed"}}));
+  for (size_t i : {size_t{0}, size_t{2}}) {
+    json full = result("tx_get", {{"hash", hashes[i]}});
+    const json& entry = results[i];
+    EXPECT_EQ(entry["hash"], hashes[i]);
+    EXPECT_EQ(entry["status"], "committed");
+    EXPECT_FALSE(entry.contains("tx")) << "no tx body, so no blob bytes";
+    for (const char* field : {"code", "name", "log", "gas_used", "height", "index", "created"}) {
+      EXPECT_EQ(entry[field], full[field]) << field << " of result " << i;
+    }
+  }
+  EXPECT_EQ(results[0]["created"].size(), 2u);
+  EXPECT_NE(results[2]["code"], 0);
+
+  expect_error("tx_results", {{"hashes", "nope"}}, kInvalidParams, "params.hashes");
+  expect_error("tx_results", {{"hashes", {"12"}}}, kInvalidParams, "params.hashes[0]");
+  expect_error("tx_results", json::object(), kInvalidParams, "params.hashes");
+  expect_error("tx_results", {{"hashes", json::array()}, {"extra", 1}}, kInvalidParams, "extra");
+  expect_error("tx_results", {{"hashes", std::vector<std::string>(1001, absent)}}, kInvalidParams, "maximum is 1000");
+}
+
 }  // namespace
 }  // namespace automata::rpc
