@@ -6,7 +6,9 @@
 #include "cli/context.h"
 #include "cli/tx_common.h"
 
+#include <algorithm>
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -16,9 +18,16 @@ using nlohmann::json;
 
 namespace {
 
-// tx_get polls are cheap on a local node, and the dev chain makes at most
-// one block per 100 ms.
-constexpr std::chrono::milliseconds kPollInterval{20};
+// tx_results polls read no block, so they are cheap. A dev node commits a
+// tx tens of milliseconds after it arrives, so the first polls come often.
+// After kFastPollPeriod they slow down, for a remote or busy node.
+constexpr std::chrono::milliseconds kFastPollInterval{10};
+constexpr std::chrono::milliseconds kSlowPollInterval{100};
+constexpr std::chrono::seconds kFastPollPeriod{2};
+// JSON-RPC "method not found", returned by nodes older than tx_results.
+constexpr int kMethodNotFound = -32601;
+// Hashes per tx_results request, the node's maximum.
+constexpr size_t kMaxResultQueries = 1000;
 // Room in a tx for everything but the blobs: the body fields, the op and
 // ops framing and the 64-byte signature.
 constexpr uint64_t kTxOverheadBytes = 2048;
@@ -28,8 +37,9 @@ constexpr size_t kUploadWindow = 32;
 // Blobs per upload tx, so that the per-blob gas stays well inside
 // max_gas_per_tx.
 constexpr size_t kMaxBlobsPerUpload = 1500;
-// Hashes per blobs_missing request.
-constexpr size_t kMissingQueryBatch = 1000;
+// Hashes per blobs_missing request, the node's maximum. A version has at
+// most 10,000 files, so one request covers it.
+constexpr size_t kMissingQueryBatch = 10'000;
 
 }  // namespace
 
@@ -42,6 +52,8 @@ struct CodeSigner::State {
   uint64_t min_gas_price = 0;
   std::optional<Amount> fixed_fee;
   uint64_t next_nonce = 0;
+  // Set when the node has no tx_results method, so that waits use tx_get.
+  bool legacy_tx_get = false;
 };
 
 CodeSigner::CodeSigner(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -86,38 +98,53 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   return Status::ok();
 }
 
-Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash32* hash) {
+Status CodeSigner::sign(std::vector<EncodedOp> ops, const GasHint& hint, uint64_t nonce, SignedTx* tx) const {
   OpsTxRequest request;
   request.chain_id = state_->chain_id;
-  request.nonce = state_->next_nonce;
+  request.nonce = nonce;
   request.ops = std::move(ops);
 
-  // The gas limit depends on the tx size, which depends on the gas and fee
-  // varints. So the first pass measures the size and the second signs with
-  // the final numbers.
-  SignedTx tx;
-  uint64_t gas = state_->options.gas.value_or(0);
-  for (int pass = 0; pass < 2; ++pass) {
-    if (!state_->options.gas) gas = estimate_ops_gas(tx.tx_bytes.size() + 32, request.ops.size(), hint);
+  auto set_gas = [&](uint64_t gas) {
     request.gas_limit = gas;
     if (state_->fixed_fee) {
       request.fee = *state_->fixed_fee;
     } else if (!checked_mul(gas, state_->min_gas_price, request.fee)) {
       return Status::invalid_argument("gas * min_gas_price overflows; pass --fee");
     }
-    Status s = build_signed_ops_tx(request, *state_->key, &tx);
-    if (!s.is_ok()) return s;
-    if (state_->options.gas) break;
+    return Status::ok();
+  };
+  Status s = set_gas(state_->options.gas.value_or(0));
+  // The gas limit depends on the tx size, which depends on the gas and fee
+  // varints. The size is computed without building the tx, so a few rounds
+  // find a gas limit that covers the final size, and the tx is built once.
+  // estimate_ops_gas() adds a quarter as margin, which covers the byte or
+  // two a last change of the varints may add.
+  for (int round = 0; s.is_ok() && !state_->options.gas && round < 4; ++round) {
+    uint64_t gas = estimate_ops_gas(signed_ops_tx_size(request), request.ops.size(), hint);
+    if (round > 0 && gas == request.gas_limit) break;
+    s = set_gas(gas);
   }
-  if (tx.tx_bytes.size() > state_->options.max_tx_bytes) {
-    return Status::invalid_argument("the tx has " + std::to_string(tx.tx_bytes.size()) +
+  if (!s.is_ok()) return s;
+  s = build_signed_ops_tx(request, *state_->key, tx);
+  if (!s.is_ok()) return s;
+  if (tx->tx_bytes.size() > state_->options.max_tx_bytes) {
+    return Status::invalid_argument("the tx has " + std::to_string(tx->tx_bytes.size()) +
                                     " bytes, above the max tx size of " +
                                     std::to_string(state_->options.max_tx_bytes) + " bytes");
   }
+  return Status::ok();
+}
 
+Status CodeSigner::send(const SignedTx& tx, Hash32* hash) {
+  // Hex digits need no escaping, so the params are written directly. The
+  // JSON serializer would check every byte of a large upload tx.
+  RpcClient* rpc = nullptr;
+  Status s = state_->ctx->client(&rpc);
+  if (!s.is_ok()) return s;
+  std::string params = R"({"tx":")" + to_hex(tx.tx_bytes) + R"("})";
   json submitted;
   RpcError error;
-  Status s = state_->ctx->call("tx_submit", {{"tx", to_hex(tx.tx_bytes)}}, &submitted, &error);
+  s = rpc->call_serialized("tx_submit", params, &submitted, &error);
   if (!s.is_ok()) {
     if (error.code == -32002) return Status::invalid_argument(rejection_text(error));
     return s;
@@ -127,24 +154,77 @@ Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash3
   return Status::ok();
 }
 
+Status CodeSigner::submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash32* hash) {
+  SignedTx tx;
+  Status s = sign(std::move(ops), hint, state_->next_nonce, &tx);
+  if (!s.is_ok()) return s;
+  return send(tx, hash);
+}
+
 Status CodeSigner::wait(const Hash32& hash, json* committed) {
-  std::string hex = to_hex(hash);
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(state_->options.timeout_seconds);
-  while (true) {
-    json result;
-    Status s = state_->ctx->call("tx_get", {{"hash", hex}}, &result);
-    // A just-submitted tx may not be indexed yet; not_found means pending.
-    if (!s.is_ok() && !s.is_not_found()) return s;
-    if (s.is_ok() && result.value("status", std::string()) == "committed") {
-      *committed = std::move(result);
-      return Status::ok();
+  std::vector<json> results(1);
+  Status s = wait_committed({hash}, 1, &results);
+  if (!s.is_ok()) return s;
+  *committed = std::move(results[0]);
+  return Status::ok();
+}
+
+Status CodeSigner::poll_results(const std::vector<Hash32>& hashes, std::vector<json>* committed) {
+  std::vector<size_t> pending;
+  for (size_t i = 0; i < hashes.size(); ++i) {
+    if ((*committed)[i].is_null()) pending.push_back(i);
+  }
+  for (size_t start = 0; start < pending.size(); start += kMaxResultQueries) {
+    size_t end = std::min(pending.size(), start + kMaxResultQueries);
+    if (!state_->legacy_tx_get) {
+      json list = json::array();
+      for (size_t i = start; i < end; ++i) list.push_back(to_hex(hashes[pending[i]]));
+      json reply;
+      RpcError error;
+      Status s = state_->ctx->call("tx_results", {{"hashes", list}}, &reply, &error);
+      if (s.is_ok()) {
+        const json results = reply.value("results", json::array());
+        if (!results.is_array() || results.size() != end - start) {
+          return Status::io_error("tx_results returned " + std::to_string(results.size()) + " results for " +
+                                  std::to_string(end - start) + " hashes");
+        }
+        for (size_t i = start; i < end; ++i) {
+          const json& result = results[i - start];
+          if (result.value("status", std::string()) == "committed") (*committed)[pending[i]] = result;
+        }
+        continue;
+      }
+      if (error.code != kMethodNotFound) return s;
+      state_->legacy_tx_get = true;
     }
-    if (std::chrono::steady_clock::now() >= deadline) {
+    for (size_t i = start; i < end; ++i) {
+      json result;
+      Status s = state_->ctx->call("tx_get", {{"hash", to_hex(hashes[pending[i]])}}, &result);
+      // A just-submitted tx may not be indexed yet; not_found means pending.
+      if (!s.is_ok() && !s.is_not_found()) return s;
+      if (s.is_ok() && result.value("status", std::string()) == "committed") (*committed)[pending[i]] = std::move(result);
+    }
+  }
+  return Status::ok();
+}
+
+Status CodeSigner::wait_committed(const std::vector<Hash32>& hashes, size_t count, std::vector<json>* committed) {
+  auto started = std::chrono::steady_clock::now();
+  auto deadline = started + std::chrono::seconds(state_->options.timeout_seconds);
+  while (true) {
+    Status s = poll_results(hashes, committed);
+    if (!s.is_ok()) return s;
+    size_t first_pending = 0;
+    while (first_pending < count && !(*committed)[first_pending].is_null()) ++first_pending;
+    if (first_pending == count) return Status::ok();
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      std::string hex = to_hex(hashes[first_pending]);
       return Status::unavailable("tx " + hex + " was not committed within " +
                                  std::to_string(state_->options.timeout_seconds) +
                                  " s; it may still be included later: check with 'automata query tx " + hex + "'");
     }
-    std::this_thread::sleep_for(kPollInterval);
+    std::this_thread::sleep_for(now - started < kFastPollPeriod ? kFastPollInterval : kSlowPollInterval);
   }
 }
 
@@ -174,6 +254,12 @@ Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, json* com
   json committed;
   Status s = signer.wait(hash, &committed);
   if (!s.is_ok()) return s;
+  // The JSON output is tx_get's full result with the tx body, but waiting
+  // read only the result.
+  if (ctx.json_output() && !committed.contains("tx")) {
+    s = ctx.call("tx_get", {{"hash", hex}}, &committed);
+    if (!s.is_ok()) return s;
+  }
   uint64_t code = 0;
   json_uint(committed, "code", &code);
   std::string name = committed.value("name", std::string("unknown"));
@@ -262,8 +348,8 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
   }
   // Reads the blobs of one batch into an upload op, checking that no file
   // changed since the scan.
-  std::string data;
   auto build_upload = [&](const std::vector<size_t>& batch, v1::CodeUploadBlobs* upload, GasHint* hint) {
+    std::string data;
     for (size_t index : batch) {
       const CodeFile& file = *missing[index];
       Status read = read_file_bytes(file.source, &data);
@@ -299,31 +385,59 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
   s = plan_upload_batches(sizes, max_tx - kTxOverheadBytes, kMaxBlobsPerUpload, &batches);
   if (!s.is_ok()) return s;
 
-  std::vector<Hash32> submitted;
-  size_t waited = 0;
-  uint64_t sent_bytes = 0;
-  for (size_t b = 0; b < batches.size(); ++b) {
+  // Upload tx b, read and signed with nonce first_nonce + b.
+  struct SignedUpload {
+    Status status;
+    SignedTx tx;
+    uint64_t blob_bytes = 0;
+  };
+  const uint64_t first_nonce = signer.next_nonce();
+  auto sign_upload = [&](size_t b) {
+    SignedUpload out;
     v1::CodeUploadBlobs upload;
     GasHint hint;
-    s = build_upload(batches[b], &upload, &hint);
-    if (!s.is_ok()) return s;
-    sent_bytes += hint.blob_bytes;
+    out.status = build_upload(batches[b], &upload, &hint);
+    if (!out.status.is_ok()) return out;
+    out.blob_bytes = hint.blob_bytes;
+    out.status = signer.sign({EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()}}, hint,
+                             first_nonce + b, &out.tx);
+    return out;
+  };
+
+  std::vector<Hash32> submitted;
+  std::vector<json> committed;  // per submitted tx: its result once committed, else null
+  size_t checked = 0;           // submitted txs, from the first, whose result code was checked
+  uint64_t sent_bytes = 0;
+  // While the node decodes and checks tx b, another thread reads and signs
+  // tx b + 1. Declared last, so that on an early return the future waits for
+  // that thread before the data it uses goes away.
+  std::future<SignedUpload> next = std::async(std::launch::async, sign_upload, 0);
+  for (size_t b = 0; b < batches.size(); ++b) {
+    SignedUpload signed_upload = next.get();
+    if (b + 1 < batches.size()) next = std::async(std::launch::async, sign_upload, b + 1);
+    s = signed_upload.status;
     Hash32 hash{};
-    s = signer.submit({EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()}}, hint, &hash);
+    if (s.is_ok()) s = signer.send(signed_upload.tx, &hash);
     if (!s.is_ok() && s.kind() == Status::Kind::kInvalidArgument) {
       return Status::invalid_argument("upload tx " + std::to_string(b + 1) + ": " + s.message());
     }
     if (!s.is_ok()) return s;
+    sent_bytes += signed_upload.blob_bytes;
     submitted.push_back(hash);
+    committed.emplace_back(nullptr);
     *ctx.err << "uploading blobs: tx " << (b + 1) << "/" << batches.size() << ", " << sent_bytes << "/"
              << total_bytes << " bytes, " << missing.size() << " blobs missing on chain" << std::endl;
-    while (submitted.size() - waited > kUploadWindow || (b + 1 == batches.size() && waited < submitted.size())) {
-      json committed;
-      s = signer.wait(submitted[waited], &committed);
+    // Keep at most kUploadWindow txs uncommitted, and wait for all after
+    // the last one. One tx_results poll covers every uncommitted tx.
+    bool last = b + 1 == batches.size();
+    size_t need = last ? submitted.size() : submitted.size() - std::min(submitted.size(), kUploadWindow);
+    if (need > checked) {
+      s = signer.wait_committed(submitted, need, &committed);
       if (!s.is_ok()) return s;
-      s = check_committed_ok(committed, "upload tx " + to_hex(submitted[waited]));
+    }
+    for (; checked < submitted.size() && !committed[checked].is_null(); ++checked) {
+      s = check_committed_ok(committed[checked], "upload tx " + to_hex(submitted[checked]));
       if (!s.is_ok()) return s;
-      ++waited;
     }
   }
   return Status::ok();

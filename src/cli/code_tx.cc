@@ -89,6 +89,30 @@ Status build_signed_ops_tx(const OpsTxRequest& request, const crypto::PrivateKey
   return Status::ok();
 }
 
+size_t signed_ops_tx_size(const OpsTxRequest& request) {
+  // The same TxBody as build_signed_ops_tx() without the ops, whose
+  // framing is added by arithmetic instead of copying their bytes.
+  v1::TxBody body;
+  body.set_chain_id(request.chain_id);
+  body.set_signer(std::string(std::tuple_size_v<crypto::PublicKey>, '\0'));
+  body.set_nonce(request.nonce);
+  body.set_gas_limit(request.gas_limit);
+  body.mutable_fee()->set_denom(kFeeDenom);
+  body.mutable_fee()->set_amount(amount_to_string(request.fee));
+  body.set_expiry_height(request.expiry_height);
+  body.set_memo(request.memo);
+  size_t body_size = body.ByteSizeLong();
+  for (const EncodedOp& op : request.ops) {
+    size_t op_size = varint_size((uint64_t{op.field_number} << 3) | kLengthDelimited) +
+                     varint_size(op.message.size()) + op.message.size();
+    body_size += varint_size((uint64_t{kTxBodyOpsField} << 3) | kLengthDelimited) + varint_size(op_size) + op_size;
+  }
+  // Tx: body_bytes (field 1) and the 64-byte signature (field 2), each
+  // with a one-byte tag.
+  constexpr size_t kSignatureSize = std::tuple_size_v<crypto::Signature>;
+  return 1 + varint_size(body_size) + body_size + 1 + varint_size(kSignatureSize) + kSignatureSize;
+}
+
 Hash32 object_id(const Hash32& tx_hash, uint32_t op_index) {
   static constexpr std::string_view kDomain = "automata/object";
   uint8_t index[4] = {static_cast<uint8_t>(op_index >> 24), static_cast<uint8_t>(op_index >> 16),

@@ -258,13 +258,29 @@ Status RpcClient::create(const std::string& url, const RpcClientOptions& options
 const std::string& RpcClient::url() const { return impl_->url; }
 
 Status RpcClient::call(const std::string& method, const json& params, json* result, RpcError* error) {
+  return call_serialized(method, params.dump(), result, error);
+}
+
+Status RpcClient::call_serialized(const std::string& method, std::string_view params_json, json* result,
+                                  RpcError* error) {
   uint64_t id = impl_->next_id++;
   http::request<http::string_body> request{http::verb::post, impl_->parsed.target, kHttpVersion};
   request.set(http::field::host, impl_->host_header());
   request.set(http::field::content_type, "application/json");
   request.set(http::field::user_agent, "automata-cli");
   request.keep_alive(true);
-  request.body() = make_rpc_request(id, method, params).dump();
+  // The same members as make_rpc_request(), written around params_json so
+  // that its text is copied once and never escaped again.
+  std::string& body = request.body();
+  std::string method_json = json(method).dump();
+  body.reserve(params_json.size() + method_json.size() + 64);
+  body += R"({"jsonrpc":"2.0","id":)";
+  body += std::to_string(id);
+  body += R"(,"method":)";
+  body += method_json;
+  body += R"(,"params":)";
+  body += params_json;
+  body += '}';
   request.prepare_payload();
 
   http::response<http::string_body> response;

@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <set>
@@ -62,6 +63,14 @@ class FakeCodeNode {
     return bodies_;
   }
 
+  // Every method called, in order.
+  std::vector<std::string> methods() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return methods_;
+  }
+
+  // False: reply to tx_results with "method not found", as an older node does.
+  bool serve_tx_results = true;
   json tree_result;  // code_tree result
   json log_result;   // code_log result
   json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
@@ -73,6 +82,7 @@ class FakeCodeNode {
     const json& params = request["params"];
     json reply = {{"jsonrpc", "2.0"}, {"id", request["id"]}};
     std::lock_guard<std::mutex> lock(mutex_);
+    methods_.push_back(method);
     if (method == "node_status") {
       reply["result"] = {{"chain_id", "automata-test"}, {"height", 3}, {"min_gas_price", 1}};
     } else if (method == "account_get") {
@@ -96,8 +106,15 @@ class FakeCodeNode {
       bodies_.push_back(tx_body);
       reply["result"] = {{"hash", to_hex(crypto::sha256(as_view(tx.body_bytes())))}, {"status", "pending"}};
     } else if (method == "tx_get") {
-      reply["result"] = {{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"},
-                         {"hash", params["hash"]}, {"created", json::array()}};
+      reply["result"] = {{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"}, {"hash", params["hash"]},
+                         {"created", json::array()}, {"tx", {{"ops", json::array()}}}};
+    } else if (method == "tx_results" && serve_tx_results) {
+      json results = json::array();
+      for (const auto& hash : params["hashes"]) {
+        results.push_back({{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"}, {"hash", hash},
+                           {"created", json::array()}});
+      }
+      reply["result"] = {{"results", results}};
     } else if (method == "code_get") {
       reply["result"] = asset_result;
     } else if (method == "code_tree") {
@@ -120,6 +137,7 @@ class FakeCodeNode {
   std::mutex mutex_;
   std::map<std::string, std::string> blobs_;  // guarded by mutex_
   std::vector<v1::TxBody> bodies_;            // guarded by mutex_
+  std::vector<std::string> methods_;          // guarded by mutex_
   FakeHttpServer server_;
 };
 
@@ -220,6 +238,46 @@ TEST_F(CodeCommandsTest, LargeUploadSplitsIntoTxs) {
   EXPECT_TRUE(bodies[4].ops(0).has_code_publish());
   EXPECT_EQ(bodies[4].nonce(), 9u);
   EXPECT_NE(result.err.find("uploading blobs: tx 4/4, 6000/6000 bytes"), std::string::npos) << result.err;
+}
+
+TEST_F(CodeCommandsTest, UploadWaitsPollResultsOnly) {
+  std::map<std::string, std::string> files;
+  for (char c : std::string("wxyz")) files[std::string(1, c) + ".txt"] = std::string(1500, c);
+  std::string dir = write_tree("tree", files);
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "big", "--upload-tx-bytes", "4096",
+                          "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  std::vector<std::string> methods = node_.methods();
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_submit"), 5);
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_get"), 0) << "tx_get returns every blob again";
+  EXPECT_GE(std::count(methods.begin(), methods.end(), "tx_results"), 1);
+  EXPECT_NE(result.out.find("committed: height 4, code 0 (ok)"), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, WaitFallsBackToTxGet) {
+  node_.serve_tx_results = false;
+  std::map<std::string, std::string> files;
+  for (char c : std::string("wxyz")) files[std::string(1, c) + ".txt"] = std::string(1500, c);
+  std::string dir = write_tree("tree", files);
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "big", "--upload-tx-bytes", "4096",
+                          "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  std::vector<std::string> methods = node_.methods();
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_results"), 1) << "asked once, then tx_get";
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_get"), 5) << "one per committed tx";
+  EXPECT_NE(result.out.find("committed: height 4, code 0 (ok)"), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  RunResult result =
+      run({"--output", "json", "code", "commit", std::string(64, 'a'), dir, "-m", "next", "--from", "dev", "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  json printed = json::parse(result.out);
+  EXPECT_EQ(printed["status"], "committed");
+  EXPECT_TRUE(printed.contains("tx")) << "the JSON output is tx_get's result: " << result.out;
 }
 
 TEST_F(CodeCommandsTest, CommitSendsExpectedHead) {

@@ -19,6 +19,32 @@ crypto::PrivateKey test_key() {
   return *key;
 }
 
+TEST(CodeTx, ComputedSizeMatchesBuiltTx) {
+  crypto::PrivateKey key = test_key();
+  // Sizes around the one- and two-byte varint limits of the length prefixes
+  // (127/128 and 16383/16384 bytes), and gas and fee values of several
+  // varint and decimal lengths.
+  for (size_t blob_size : {size_t{0}, size_t{100}, size_t{125}, size_t{126}, size_t{127}, size_t{128},
+                           size_t{16'380}, size_t{16'384}, size_t{300'000}}) {
+    for (uint64_t gas : {uint64_t{0}, uint64_t{127}, uint64_t{128}, uint64_t{9'999'999}}) {
+      v1::CodeUploadBlobs upload;
+      upload.add_blobs(std::string(blob_size, 'b'));
+      upload.add_blobs("second");
+      OpsTxRequest request;
+      request.chain_id = "automata-test";
+      request.nonce = blob_size;
+      request.gas_limit = gas;
+      request.fee = gas * 3;
+      request.memo = blob_size % 2 == 0 ? "" : "memo";
+      request.ops = {{op_field::kCodeUploadBlobs, upload.SerializeAsString()},
+                     {op_field::kOfferCancel, std::string(34, 'c')}};
+      SignedTx signed_tx;
+      ASSERT_TRUE(build_signed_ops_tx(request, key, &signed_tx).is_ok());
+      EXPECT_EQ(signed_ops_tx_size(request), signed_tx.tx_bytes.size()) << "blob " << blob_size << ", gas " << gas;
+    }
+  }
+}
+
 TEST(CodeTx, OpsDecodeThroughGeneratedOneof) {
   v1::CodePublish publish;
   publish.set_name("demo");

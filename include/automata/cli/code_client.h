@@ -49,8 +49,20 @@ class CodeSigner {
   // with the hint. A node rejection (-32002) becomes invalid_argument with
   // the result code name and log.
   Status submit(std::vector<EncodedOp> ops, const GasHint& hint, Hash32* hash);
-  // Polls tx_get until the tx is committed or the timeout passes.
+  // The two halves of submit(). sign() only reads the signer, so another
+  // thread may sign the next tx with next_nonce() + 1 while send() submits
+  // this one. send() advances next_nonce() when the node accepts the tx.
+  Status sign(std::vector<EncodedOp> ops, const GasHint& hint, uint64_t nonce, SignedTx* tx) const;
+  Status send(const SignedTx& tx, Hash32* hash);
+  // Polls until the tx is committed or the timeout passes, and stores its
+  // result: code, name, log, gas_used, height, index and created, without
+  // the tx body. Uses tx_results, or tx_get on a node without it.
   Status wait(const Hash32& hash, nlohmann::json* committed);
+  // Polls until the txs hashes[0] to hashes[count - 1] are committed or the
+  // timeout passes. *committed has one entry per hash. Entry i receives the
+  // result of tx i once it is seen committed, also past count, and a tx
+  // whose entry is not null is not queried again.
+  Status wait_committed(const std::vector<Hash32>& hashes, size_t count, std::vector<nlohmann::json>* committed);
 
   const Address& address() const;
   const CodeTxOptions& options() const;
@@ -60,6 +72,8 @@ class CodeSigner {
  private:
   struct State;
   explicit CodeSigner(std::unique_ptr<State> state);
+  // Runs one round of wait_committed(), querying every tx whose entry is null.
+  Status poll_results(const std::vector<Hash32>& hashes, std::vector<nlohmann::json>* committed);
   std::unique_ptr<State> state_;
 };
 

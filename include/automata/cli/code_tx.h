@@ -60,6 +60,10 @@ std::string encode_op(const EncodedOp& op);
 // is empty, there are no ops, or an op has field number 0.
 Status build_signed_ops_tx(const OpsTxRequest& request, const crypto::PrivateKey& key, SignedTx* out);
 
+// The size in bytes of the Tx that build_signed_ops_tx() builds for
+// request, computed without copying the ops or signing.
+size_t signed_ops_tx_size(const OpsTxRequest& request);
+
 // The id of the object created by op op_index of a tx:
 // SHA-256("automata/object" || tx_hash || big-endian u32 op_index).
 Hash32 object_id(const Hash32& tx_hash, uint32_t op_index);

@@ -85,6 +85,12 @@ class RpcClient {
   Status call(const std::string& method, const nlohmann::json& params, nlohmann::json* result,
               RpcError* error = nullptr);
 
+  // call() with params already serialized as a JSON object, which must be
+  // valid JSON. A large value such as the hex of a tx is then written into
+  // the request once instead of passing through the JSON serializer.
+  Status call_serialized(const std::string& method, std::string_view params_json, nlohmann::json* result,
+                         RpcError* error = nullptr);
+
   // GET target; stores the HTTP status and body. Same transport failures as
   // call().
   Status get(const std::string& target, int* http_status, std::string* body);
