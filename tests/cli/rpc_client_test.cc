@@ -57,6 +57,28 @@ TEST(RpcClient, SendsJsonRpcRequest) {
   EXPECT_TRUE(seen["id"].is_number_unsigned());
 }
 
+TEST(RpcClient, SerializedParamsSentVerbatim) {
+  std::string seen_body;
+  FakeHttpServer server([&seen_body](const std::string&, const std::string&, const std::string& body) {
+    seen_body = body;
+    json request = json::parse(body);
+    return FakeResponse{200, ok_reply(request, {{"status", "pending"}}).dump()};
+  });
+  auto client = make_client(server.url());
+  std::string params = R"({"tx":"00ff10"})";
+  json result;
+  Status s = client->call_serialized("tx_submit", params, &result);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  EXPECT_EQ(result["status"], "pending");
+
+  json seen = json::parse(seen_body);
+  EXPECT_EQ(seen, make_rpc_request(seen["id"].get<uint64_t>(), "tx_submit", json{{"tx", "00ff10"}}));
+  EXPECT_NE(seen_body.find(params), std::string::npos) << seen_body;
+  json second;
+  ASSERT_TRUE(client->call_serialized("tx_submit", params, &second).is_ok());
+  EXPECT_GT(json::parse(seen_body)["id"].get<uint64_t>(), seen["id"].get<uint64_t>()) << "each call has a new id";
+}
+
 TEST(RpcClient, ErrorObjectDecoded) {
   FakeHttpServer server(rpc_handler([](const json& request) {
     return json{{"jsonrpc", "2.0"},
