@@ -9,6 +9,7 @@
 #   2. automata code commit after a change touching CHANGED files (default 20)
 #   3. git init && git add -A && git commit of the same tree
 #   4. git add -A && git commit of the same change
+# and prints the load average before and after the timed steps.
 # Requires a release build of automatad and automata:
 #   cmake --preset release && cmake --build --preset release
 set -euo pipefail
@@ -80,6 +81,7 @@ for _ in $(seq 1 100); do
 done
 cli=("$bin/apps/automata" --node "http://127.0.0.1:$port" --keyring-dir "$work/keyring")
 
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 start=$(now)
 publish_out=$("${cli[@]}" code publish "$work/tree" --from dev --name bench --wait 2>"$work/publish.err")
 end=$(now)
@@ -106,6 +108,9 @@ start=$(now)
 end=$(now)
 git_commit_s=$(elapsed "$start" "$end")
 
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+echo "load average (1, 5, 15 min): ${load_before} before, ${load_after} after"
 echo "automata code publish:             ${publish_s} s"
 echo "automata code commit ($changed files):  ${commit_s} s"
 echo "git init + add + commit:           ${git_init_s} s"
