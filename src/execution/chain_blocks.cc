@@ -277,12 +277,21 @@ Status ChainImpl::commit() {
   results.SerializeToString(&buffer);
   batch.put(storage::Column::kResults, height_key, as_view(buffer));
 
+  // Tx hashes come in block order, which is random in key order. Put in
+  // key order, each memtable insert starts from where the previous one
+  // ended instead of searching the whole skiplist.
+  std::vector<std::pair<Hash32, uint32_t>> index_entries;
+  index_entries.reserve(execution.tx_hashes.size());
+  for (size_t i = 0; i < execution.tx_hashes.size(); ++i) {
+    index_entries.emplace_back(execution.tx_hashes[i], static_cast<uint32_t>(i));
+  }
+  std::sort(index_entries.begin(), index_entries.end());
   v1::TxLocation location;
   location.set_height(execution.height);
-  for (size_t i = 0; i < execution.tx_hashes.size(); ++i) {
-    location.set_index(static_cast<uint32_t>(i));
+  for (const auto& [hash, index] : index_entries) {
+    location.set_index(index);
     location.SerializeToString(&buffer);
-    batch.put(storage::Column::kTxIndex, execution.tx_hashes[i], as_view(buffer));
+    batch.put(storage::Column::kTxIndex, hash, as_view(buffer));
   }
   batch.put(storage::Column::kMeta, as_view(kMetaLatestHeight), height_key);
 
