@@ -14,6 +14,8 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <optional>
+#include <queue>
 #include <set>
 
 namespace automata::rpc {
@@ -24,7 +26,7 @@ namespace {
 
 constexpr uint64_t kDefaultLimit = 50;
 constexpr uint64_t kMaxLimit = 200;
-// Bound on the versions code_log walks to order a history.
+// Bound on the versions code_log reads for one page.
 constexpr size_t kMaxLogWalk = 100'000;
 constexpr size_t kMaxBlobQueries = 10'000;
 // Bound on the hashes of one tx_results request, each of which costs two reads.
@@ -316,40 +318,51 @@ json code_log(CodeReader& reader, const CodeParams& params) {
     if (start.empty()) throw RpcError(kNotFound, fmt::format("asset {} has no branch '{}'", to_hex(id), name));
   }
 
-  // Every ancestor of start, ordered by seq: a parent always has a smaller
-  // seq than its child, so descending seq is a topological order.
-  // NOTE: each page walks the whole history again (up to kMaxLogWalk
-  // versions); a per-asset seq index would let pages start in place.
-  std::map<uint64_t, std::pair<std::string, v1::StoredVersion>, std::greater<>> by_seq;
-  std::set<std::string> seen{start};
-  std::vector<std::string> pending{start};
-  while (!pending.empty()) {
+  // Ancestors of start in descending seq, which is a topological order
+  // because a parent always has a smaller seq than its child. A max-heap on
+  // seq pops them in that order: every ancestor not yet popped has a
+  // descendant in the heap, and that descendant's seq is larger. So a page
+  // reads only the versions down to its last entry, plus their parents,
+  // instead of the whole history.
+  struct Entry {
+    uint64_t seq;
+    std::string id;
+    v1::StoredVersion stored;
+    bool operator<(const Entry& other) const { return seq < other.seq; }
+  };
+  std::priority_queue<Entry> heap;
+  std::set<std::string> seen;
+  auto visit = [&](const std::string& version) {
+    if (!seen.insert(version).second) return;
     if (seen.size() > kMaxLogWalk) {
       throw RpcError(kInternalError, fmt::format("history of {} has more than {} versions", to_hex(id), kMaxLogWalk));
     }
-    std::string current = std::move(pending.back());
-    pending.pop_back();
     v1::StoredVersion stored;
-    reader.require(keys::version(as_view(current)), &stored, "version", as_view(current));
+    reader.require(keys::version(as_view(version)), &stored, "version", as_view(version));
     if (stored.version().asset_id() != to_string(id)) {
-      throw RpcError(kNotFound, fmt::format("version {} not found in asset {}", hex_of(current), to_hex(id)));
-    }
-    for (const std::string& parent : stored.version().parents()) {
-      if (seen.insert(parent).second) pending.push_back(parent);
+      throw RpcError(kNotFound, fmt::format("version {} not found in asset {}", hex_of(version), to_hex(id)));
     }
     uint64_t seq = stored.seq();
-    by_seq.emplace(seq, std::make_pair(std::move(current), std::move(stored)));
-  }
+    heap.push(Entry{seq, version, std::move(stored)});
+  };
+  visit(start);
 
+  std::optional<uint64_t> below;
+  if (!after.empty()) below = decode_u64(after);
   json versions = json::array();
   json next = nullptr;
-  auto it = after.empty() ? by_seq.begin() : by_seq.upper_bound(decode_u64(after));
-  for (uint64_t count = 0; it != by_seq.end(); ++it, ++count) {
-    if (count == limit) {
-      next = params.make_cursor(encode_u64(std::prev(it)->first));
+  uint64_t last_seq = 0;
+  while (!heap.empty()) {
+    if (versions.size() == limit) {
+      next = params.make_cursor(encode_u64(last_seq));
       break;
     }
-    versions.push_back(encode_version(it->second.first, it->second.second));
+    Entry entry = heap.top();
+    heap.pop();
+    for (const std::string& parent : entry.stored.version().parents()) visit(parent);
+    if (below && entry.seq >= *below) continue;
+    last_seq = entry.seq;
+    versions.push_back(encode_version(entry.id, entry.stored));
   }
   return {{"versions", versions}, {"next_cursor", next}};
 }

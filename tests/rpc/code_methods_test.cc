@@ -9,6 +9,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <map>
+#include <set>
+
 namespace automata::rpc {
 namespace {
 
@@ -143,6 +147,49 @@ TEST_F(CodeMethodsTest, CodeListPagesWithCursor) {
   expect_error("code_list", {{"limit", 0}}, kInvalidParams, "params.limit");
   expect_error("code_list", {{"cursor", "zz"}}, kInvalidParams, "params.cursor");
   expect_error("code_list", {{"owner", address(0)}, {"author", address(0)}}, kInvalidParams, "owner or author");
+}
+
+// Pages of a longer history with two merges: each version is listed once,
+// after every version that names it as a parent, whatever the page size.
+TEST_F(CodeMethodsTest, CodeLogPagesCoverLongHistory) {
+  std::string id = chain_.publish(0, "a", kFiles);
+  std::string root = chain_.head(id);
+  ASSERT_EQ(chain_.run(0, {t::branch_op(id, "dev", v1::CodeBranch::ACTION_CREATE, root)}).code, ResultCode::kOk);
+  for (int round = 0; round < 2; ++round) {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(chain_.run(0, {t::commit_op(id, "dev", {kFiles[i % 2]}, "dev")}).code, ResultCode::kOk);
+      ASSERT_EQ(chain_.run(0, {t::commit_op(id, "main", {kFiles[(i + 1) % 2]}, "main")}).code, ResultCode::kOk);
+    }
+    Outcome merge = chain_.run(0, {t::merge_op(id, "main", chain_.head(id, "dev"), kFiles)});
+    ASSERT_EQ(merge.code, ResultCode::kOk) << merge.log;
+  }
+  const size_t total = 1 + 2 * (6 + 1);
+
+  for (uint64_t limit : {1u, 2u, 5u, 200u}) {
+    std::vector<std::string> ids;
+    std::map<std::string, std::vector<std::string>> parents;
+    json params = {{"id", hex(id)}, {"limit", limit}};
+    for (size_t page = 0; page <= total; ++page) {
+      json log = result("code_log", params);
+      EXPECT_LE(log["versions"].size(), limit);
+      for (const json& version : log["versions"]) {
+        ids.push_back(version["id"]);
+        for (const json& parent : version["parents"]) parents[version["id"]].push_back(parent);
+      }
+      if (log["next_cursor"].is_null()) break;
+      params["cursor"] = log["next_cursor"];
+    }
+    ASSERT_EQ(ids.size(), total) << "limit " << limit;
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), total) << "limit " << limit;
+    EXPECT_EQ(ids.front(), hex(chain_.head(id)));
+    EXPECT_EQ(ids.back(), hex(root));
+    for (size_t i = 0; i < ids.size(); ++i) {
+      for (const std::string& parent : parents[ids[i]]) {
+        auto at = std::find(ids.begin(), ids.end(), parent);
+        EXPECT_GT(at - ids.begin(), static_cast<std::ptrdiff_t>(i)) << "limit " << limit;
+      }
+    }
+  }
 }
 
 TEST_F(CodeMethodsTest, CursorOfOtherMethodIsRejected) {
