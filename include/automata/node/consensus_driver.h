@@ -227,6 +227,7 @@ class ConsensusDriver {
   std::mutex tx_queue_mutex_;
   std::condition_variable tx_wake_;
   std::deque<TxBatchMessage> tx_batches_;  // guarded by tx_queue_mutex_
+  size_t tx_batch_bytes_ = 0;              // guarded by tx_queue_mutex_: payload bytes in tx_batches_
   bool tx_stopping_ = false;               // guarded by tx_queue_mutex_
   uint64_t tx_batches_dropped_ = 0;        // guarded by tx_queue_mutex_, counted since the last warning
   std::thread tx_thread_;
