@@ -64,13 +64,20 @@ using automata::Bytes;
 // One keep-alive HTTP connection to the node.
 class Connection {
  public:
-  Connection(const std::string& host, const std::string& port) : stream_(ioc_) {
-    tcp::resolver resolver(ioc_);
-    stream_.connect(resolver.resolve(host, port));
-    host_ = host;
+  Connection(const std::string& host, const std::string& port) : stream_(ioc_), host_(host), port_(port) {
+    connect();
   }
 
   json post(const json& body) {
+    // The node closes connections idle for its read timeout (30 s by
+    // default), which signing a large load can outlast, so a connection
+    // idle that long is opened again before use.
+    if (Clock::now() - last_use_ > kMaxIdle) {
+      beast::error_code ignored;
+      stream_.socket().close(ignored);
+      connect();
+    }
+    last_use_ = Clock::now();
     http::request<http::string_body> req{http::verb::post, "/", 11};
     req.set(http::field::host, host_);
     req.set(http::field::content_type, "application/json");
@@ -82,13 +89,24 @@ class Connection {
     http::response_parser<http::string_body> parser;
     parser.body_limit(64u << 20);
     http::read(stream_, buffer, parser);
+    last_use_ = Clock::now();
     return json::parse(parser.get().body());
   }
 
  private:
+  static constexpr std::chrono::seconds kMaxIdle{20};
+
+  void connect() {
+    tcp::resolver resolver(ioc_);
+    stream_.connect(resolver.resolve(host_, port_));
+    last_use_ = Clock::now();
+  }
+
   boost::asio::io_context ioc_;
   beast::tcp_stream stream_;
   std::string host_;
+  std::string port_;
+  Clock::time_point last_use_;
 };
 
 json call(Connection& conn, const std::string& method, const json& params) {
