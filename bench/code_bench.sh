@@ -9,7 +9,10 @@
 #   2. automata code commit after a change touching CHANGED files (default 20)
 #   3. git init && git add -A && git commit of the same tree
 #   4. git add -A && git commit of the same change
-# and prints the load average before and after the timed steps.
+# and prints the load average before and after the timed steps. The CLI's
+# stat cache lives in the temporary home; COLD_CACHE=1 deletes it before the
+# commit, so that the commit hashes every file and asks blobs_missing about
+# every hash, as it did before the cache existed.
 # Requires a release build of automatad and automata:
 #   cmake --preset release && cmake --build --preset release
 set -euo pipefail
@@ -25,6 +28,7 @@ for tool in "$bin/apps/automatad" "$bin/apps/automata"; do
 done
 
 work=$(mktemp -d /tmp/automata-code-bench.XXXXXX)
+export AUTOMATA_CODE_CACHE_DIR="$work/code-cache"
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 AUTOMATA_KEYRING_DIR="$work/keyring" "$bin/apps/automatad" dev --home "$work/home" \
   --rpc-laddr "127.0.0.1:$port" --log-level warn > "$work/node.log" 2>&1 &
@@ -90,6 +94,7 @@ asset=$(sed -n 's/^asset \([0-9a-f]\{64\}\).*/\1/p' <<< "$publish_out")
 [[ -n "$asset" ]] || { echo "error: publish printed no asset id:"; echo "$publish_out"; cat "$work/publish.err"; exit 1; } >&2
 
 change_tree "$work/tree"
+[[ ${COLD_CACHE:-0} == 1 ]] && rm -rf "$AUTOMATA_CODE_CACHE_DIR"
 start=$(now)
 "${cli[@]}" code commit "$asset" "$work/tree" -m "change $changed files" --from dev --wait > "$work/commit.out"
 end=$(now)
@@ -112,6 +117,6 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 echo "load average (1, 5, 15 min): ${load_before} before, ${load_after} after"
 echo "automata code publish:             ${publish_s} s"
-echo "automata code commit ($changed files):  ${commit_s} s"
+echo "automata code commit ($changed files):  ${commit_s} s (stat cache $([[ ${COLD_CACHE:-0} == 1 ]] && echo cold || echo warm))"
 echo "git init + add + commit:           ${git_init_s} s"
 echo "git add + commit ($changed files):      ${git_commit_s} s"

@@ -19,8 +19,11 @@ using nlohmann::json;
 namespace {
 
 // tx_results polls read no block, so they are cheap. A dev node commits a
-// tx tens of milliseconds after it arrives, so the first polls come often.
-// After kFastPollPeriod they slow down, for a remote or busy node.
+// tx tens of milliseconds after it arrives, so the polls of the first
+// kFirstPollPeriod come every 2 ms, then every 10 ms until kFastPollPeriod,
+// then every 100 ms, for a remote or busy node.
+constexpr std::chrono::milliseconds kFirstPollInterval{2};
+constexpr std::chrono::milliseconds kFirstPollPeriod{200};
 constexpr std::chrono::milliseconds kFastPollInterval{10};
 constexpr std::chrono::milliseconds kSlowPollInterval{100};
 constexpr std::chrono::seconds kFastPollPeriod{2};
@@ -224,7 +227,10 @@ Status CodeSigner::wait_committed(const std::vector<Hash32>& hashes, size_t coun
                                  std::to_string(state_->options.timeout_seconds) +
                                  " s; it may still be included later: check with 'automata query tx " + hex + "'");
     }
-    std::this_thread::sleep_for(now - started < kFastPollPeriod ? kFastPollInterval : kSlowPollInterval);
+    auto waited = now - started;
+    std::this_thread::sleep_for(waited < kFirstPollPeriod  ? kFirstPollInterval
+                                : waited < kFastPollPeriod ? kFastPollInterval
+                                                           : kSlowPollInterval);
   }
 }
 
@@ -288,9 +294,11 @@ Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, json* com
 namespace {
 
 // The scan's distinct blob hashes the chain lacks, each with its first file.
-Status find_missing_blobs(Context& ctx, const CodeScan& scan, std::vector<const CodeFile*>* missing) {
+// Hashes in on_chain are not asked about.
+Status find_missing_blobs(Context& ctx, const CodeScan& scan, const std::set<Hash32>& on_chain,
+                          std::vector<const CodeFile*>* missing) {
   std::vector<const CodeFile*> unique;
-  std::set<Hash32> seen;
+  std::set<Hash32> seen = on_chain;
   for (const CodeFile& file : scan.files) {
     if (seen.insert(file.blob_hash).second) unique.push_back(&file);
   }
@@ -327,10 +335,10 @@ Status check_committed_ok(const json& committed, const std::string& what) {
 }  // namespace
 
 Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan, uint64_t version_op_bytes,
-                            std::optional<InlineUpload>* inline_upload) {
+                            std::optional<InlineUpload>* inline_upload, const std::set<Hash32>& on_chain) {
   inline_upload->reset();
   std::vector<const CodeFile*> missing;
-  Status s = find_missing_blobs(ctx, scan, &missing);
+  Status s = find_missing_blobs(ctx, scan, on_chain, &missing);
   if (!s.is_ok()) return s;
   if (missing.empty()) return Status::ok();
 

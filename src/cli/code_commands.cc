@@ -2,6 +2,7 @@
 // | compose | decompose | transfer | grant | offer | accept | cancel-offer
 #include "automata/cli/code_commands.h"
 
+#include "automata/cli/code_cache.h"
 #include "automata/cli/code_client.h"
 #include "automata/crypto/bech32.h"
 #include "automata/v1/code.pb.h"
@@ -9,6 +10,10 @@
 #include "cli/context.h"
 
 #include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <future>
+#include <set>
 
 namespace automata::cli {
 
@@ -41,12 +46,31 @@ void print_warnings(Context& ctx, const CodeScan& scan) {
   for (const auto& warning : scan.warnings) *ctx.err << "warning: " << warning << "\n";
 }
 
-Status scan_for_version(Context& ctx, const std::string& dir, CodeScan* scan) {
-  Status s = scan_code_dir(dir, CodeTreeLimits{}, scan);
-  if (!s.is_ok()) return s;
+// Prints the scan's warnings and rejects an empty tree.
+Status check_scan(Context& ctx, const std::string& dir, const CodeScan* scan) {
   print_warnings(ctx, *scan);
   if (scan->files.empty()) return Status::invalid_argument("directory " + dir + " has no files to publish");
   return Status::ok();
+}
+
+// True when path is dir or lies inside it, so that a cache written there
+// would become part of the tree.
+bool is_inside(const std::filesystem::path& path, const std::string& dir) {
+  std::error_code ec;
+  std::string inner = std::filesystem::weakly_canonical(std::filesystem::absolute(path, ec), ec).generic_string();
+  std::string outer = std::filesystem::weakly_canonical(std::filesystem::absolute(dir, ec), ec).generic_string();
+  if (outer.empty() || inner.size() < outer.size() || inner.compare(0, outer.size(), outer) != 0) return false;
+  return inner.size() == outer.size() || inner[outer.size()] == '/' || outer.back() == '/';
+}
+
+// Stores the stat cache of a successful tree op. A failure only warns,
+// because the next scan then hashes every file.
+void save_stat_cache(Context& ctx, const std::string& asset_hex, const std::string& dir, const CodeScan& scan,
+                     const std::string& version_hex) {
+  std::filesystem::path cache_dir = code_cache_dir();
+  if (cache_dir.empty() || is_inside(cache_dir, dir)) return;
+  Status s = save_code_cache(cache_dir, make_code_cache(asset_hex, dir, scan, version_hex));
+  if (!s.is_ok()) *ctx.err << "warning: " << s.message() << "; the next commit hashes every file\n";
 }
 
 template <typename Message>
@@ -79,19 +103,51 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   return Status::ok();
 }
 
+// The asset and parent version under which run_tree_op uses the stat cache.
+struct TreeOpCache {
+  std::string asset_hex;   // empty for publish: the cache is only written
+  std::string parent_hex;  // head the new version follows, or empty
+};
+
 // Scans dir, uploads the blobs the chain lacks, then submits the op that
-// make_op builds from the scan. Blobs that fit go in the op's own tx.
+// make_op builds from the scan. Blobs that fit go in the op's own tx. The
+// stat cache of asset and dir lets the scan skip unchanged files, and when
+// it records the parent version, blobs_missing is asked only about hashes
+// outside the parent's tree.
 Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string& dir,
-                   const std::function<EncodedOp(const CodeScan&)>& make_op, const std::string& created_label = "") {
+                   const std::function<EncodedOp(const CodeScan&)>& make_op, const TreeOpCache& cache_key,
+                   const std::string& created_label = "") {
+  // The cache load and the scan run while the signer loads its key and
+  // reads the node status and account, which wait on scrypt and the node.
+  CodeCache cache;
+  std::string cache_warning;
   CodeScan scan;
-  Status s = scan_for_version(ctx, dir, &scan);
-  if (!s.is_ok()) return s;
+  std::future<Status> scanned = std::async(std::launch::async, [&] {
+    if (!cache_key.asset_hex.empty()) {
+      Status loaded = load_code_cache(code_cache_dir(), cache_key.asset_hex, dir, &cache, &cache_warning);
+      if (!loaded.is_ok()) return loaded;
+    }
+    return scan_code_dir(dir, CodeTreeLimits{}, &scan, &cache);
+  });
   std::unique_ptr<CodeSigner> signer;
-  s = CodeSigner::open(ctx, options, &signer);
+  Status open_status = CodeSigner::open(ctx, options, &signer);
+  Status s = scanned.get();
+  if (!cache_warning.empty()) *ctx.err << "warning: " << cache_warning << "\n";
   if (!s.is_ok()) return s;
+  s = check_scan(ctx, dir, &scan);
+  if (!s.is_ok()) return s;
+  if (!open_status.is_ok()) return open_status;
+  if (!cache.entries.empty()) {
+    *ctx.err << "scanned " << scan.files.size() << " files: " << scan.files_read << " read, " << scan.files_cached
+             << " unchanged since the stat cache" << std::endl;
+  }
+  std::set<Hash32> on_chain;
+  if (!cache_key.parent_hex.empty() && cache.version_hex == cache_key.parent_hex) {
+    for (const auto& [path, entry] : cache.entries) on_chain.insert(entry.blob_hash);
+  }
   EncodedOp version_op = make_op(scan);
   std::optional<InlineUpload> inline_upload;
-  s = upload_missing_blobs(ctx, *signer, scan, encode_op(version_op).size(), &inline_upload);
+  s = upload_missing_blobs(ctx, *signer, scan, encode_op(version_op).size(), &inline_upload, on_chain);
   if (!s.is_ok()) return s;
 
   std::vector<EncodedOp> ops;
@@ -113,6 +169,11 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
     *ctx.out << created_label << " " << to_hex(object_id(hash, version_op_index)) << (options.wait ? "" : " (pending)")
              << "\n";
+  }
+  if (ctx.failure_exit_code == 0) {
+    std::string asset_hex =
+        cache_key.asset_hex.empty() ? to_hex(object_id(hash, version_op_index)) : cache_key.asset_hex;
+    save_stat_cache(ctx, asset_hex, dir, scan, created_id(committed, version_op_index, "version"));
   }
   return Status::ok();
 }
@@ -164,7 +225,7 @@ void add_publish(CLI::App* code, Context& ctx) {
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodePublish, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op, "asset");
+      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{}, "asset");
     };
   });
 }
@@ -198,7 +259,7 @@ void add_commit(CLI::App* code, Context& ctx) {
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodeCommit, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op);
+      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), to_hex(head)});
     };
   });
 }
@@ -236,7 +297,7 @@ void add_merge(CLI::App* code, Context& ctx) {
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodeMerge, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op);
+      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), ""});
     };
   });
 }
@@ -277,7 +338,7 @@ void add_propose(CLI::App* code, Context& ctx) {
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodePropose, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op, "proposal");
+      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), ""}, "proposal");
     };
   });
 }

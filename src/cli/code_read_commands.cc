@@ -1,4 +1,5 @@
 // automata code log | diff | checkout | show | list | proposals
+#include "automata/cli/code_cache.h"
 #include "automata/cli/code_client.h"
 #include "automata/cli/code_commands.h"
 #include "automata/cli/code_diff.h"
@@ -10,9 +11,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <map>
 #include <set>
+#include <thread>
 
 namespace automata::cli {
 
@@ -232,6 +236,47 @@ Status write_checkout_file(const fs::path& target, const std::string& data, uint
   return Status::ok();
 }
 
+// Stores the stat cache of a checkout: hashes the written files again and
+// keeps those that still match the version's tree, so that every entry's
+// blob is on chain. A failure only warns.
+void save_checkout_cache(Context& ctx, const std::string& asset, const std::string& version, const fs::path& out_dir,
+                         const std::vector<CodeFile>& files) {
+  fs::path cache_dir = code_cache_dir();
+  if (cache_dir.empty()) return;
+  std::error_code ec;
+  fs::path outer = fs::weakly_canonical(fs::absolute(out_dir, ec), ec);
+  fs::path inner = fs::weakly_canonical(fs::absolute(cache_dir, ec), ec);
+  auto [outer_end, inner_it] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  if (outer_end == outer.end()) return;  // the cache would be written into the checkout
+
+  // The scan trusts only stats older than its start, so it first waits
+  // (at most 100 ms) until the coarse clock passes the newest timestamp of
+  // the files just written. That clock was seen lagging fine-grained file
+  // timestamps by more than one of its steps.
+  int64_t newest_ns = 0;
+  for (const CodeFile& file : files) {
+    struct stat st{};
+    if (::stat((out_dir / file.path).c_str(), &st) != 0) continue;
+    newest_ns = std::max({newest_ns, static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
+                          static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec});
+  }
+  for (int i = 0; i < 100 && coarse_clock_ns() <= newest_ns; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  CodeScan scan;
+  Status s = scan_code_dir(out_dir, CodeTreeLimits{}, &scan);
+  if (s.is_ok()) {
+    std::map<std::string, Hash32> tree;
+    for (const CodeFile& file : files) tree[file.path] = file.blob_hash;
+    std::erase_if(scan.files, [&](const CodeFile& file) {
+      auto it = tree.find(file.path);
+      return it == tree.end() || it->second != file.blob_hash;
+    });
+    s = save_code_cache(cache_dir, make_code_cache(asset, out_dir, scan, version));
+  }
+  if (!s.is_ok()) *ctx.err << "warning: cannot write the stat cache: " << s.message() << "\n";
+}
+
 void add_checkout(CLI::App* code, Context& ctx) {
   struct Args {
     std::string asset, version, out;
@@ -289,6 +334,7 @@ void add_checkout(CLI::App* code, Context& ctx) {
         if (!s.is_ok()) return s;
         bytes += data.size();
       }
+      save_checkout_cache(ctx, asset, version, out_dir, files);
       if (ctx.json_output()) {
         *ctx.out << json{{"version", version}, {"files", files.size()}, {"bytes", bytes}, {"out", args->out}}.dump(2)
                  << "\n";

@@ -1,10 +1,16 @@
 #include "automata/cli/code_tree.h"
 
+#include "automata/cli/code_cache.h"
 #include "automata/crypto/merkle.h"
 #include "automata/crypto/sha256.h"
 #include "automata/v1/code.pb.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
 #include <fstream>
 #include <system_error>
 
@@ -49,35 +55,70 @@ Status read_file_bytes(const fs::path& path, std::string* out) {
   return Status::ok();
 }
 
+int64_t coarse_clock_ns() {
+  timespec now{};
+  ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 namespace {
 
-// Adds one regular file to the scan: checks its path and size, then hashes it.
+FileStat file_stat_of(const struct stat& st) {
+  FileStat stat;
+  stat.size = static_cast<uint64_t>(st.st_size);
+  stat.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  stat.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  stat.inode = static_cast<uint64_t>(st.st_ino);
+  stat.device = static_cast<uint64_t>(st.st_dev);
+  stat.mode = (st.st_mode & 0111) != 0 ? kModeExecutable : kModeRegular;
+  return stat;
+}
+
+// Adds one regular file to the scan: checks its path and size, then takes
+// its hash from the cache when its stat matches, and reads and hashes it
+// otherwise. scan_start_ns is coarse_clock_ns() before the first stat.
 Status add_file(const fs::path& root, const fs::directory_entry& entry, const CodeTreeLimits& limits,
-                crypto::Sha256& hasher, std::string& buffer, CodeScan* out) {
+                const CodeCache* cache, int64_t scan_start_ns, crypto::Sha256& hasher, std::string& buffer,
+                CodeScan* out) {
   std::string path = entry.path().lexically_relative(root).generic_string();
   std::string rule = check_code_path(path, limits.max_path_bytes);
   if (!rule.empty()) return Status::invalid_argument("invalid path '" + path + "': " + rule);
 
-  std::error_code ec;
-  fs::perms perms = entry.status(ec).permissions();
-  if (ec) return Status::io_error("cannot stat " + entry.path().string() + ": " + ec.message());
-
-  Status s = read_file_bytes(entry.path(), &buffer);
-  if (!s.is_ok()) return s;
-  if (buffer.size() > limits.max_blob_bytes) {
-    return Status::invalid_argument("file '" + path + "' has " + std::to_string(buffer.size()) +
-                                    " bytes, above the max blob size of " + std::to_string(limits.max_blob_bytes) +
-                                    " bytes");
+  struct stat st{};
+  if (::stat(entry.path().c_str(), &st) != 0) {
+    return Status::io_error("cannot stat " + entry.path().string() + ": " + std::strerror(errno));
   }
+  FileStat stat = file_stat_of(st);
 
   CodeFile file;
   file.path = std::move(path);
-  file.blob_hash = hasher.update(as_view(buffer)).finish();
-  bool executable = (perms & (fs::perms::owner_exec | fs::perms::group_exec | fs::perms::others_exec)) !=
-                    fs::perms::none;
-  file.mode = executable ? kModeExecutable : kModeRegular;
-  file.size = buffer.size();
+  file.mode = stat.mode;
   file.source = entry.path();
+  const CodeCacheEntry* cached = nullptr;
+  if (cache != nullptr) {
+    auto it = cache->entries.find(file.path);
+    if (it != cache->entries.end() && it->second.stat_valid && it->second.stat == stat) cached = &it->second;
+  }
+  if (cached != nullptr) {
+    file.blob_hash = cached->blob_hash;
+    file.size = stat.size;
+    ++out->files_cached;
+  } else {
+    Status s = read_file_bytes(entry.path(), &buffer);
+    if (!s.is_ok()) return s;
+    file.blob_hash = hasher.update(as_view(buffer)).finish();
+    file.size = buffer.size();
+    ++out->files_read;
+  }
+  if (file.size > limits.max_blob_bytes) {
+    return Status::invalid_argument("file '" + file.path + "' has " + std::to_string(file.size) +
+                                    " bytes, above the max blob size of " + std::to_string(limits.max_blob_bytes) +
+                                    " bytes");
+  }
+  // A write after the stat gives a newer mtime, unless the stat was taken in
+  // the same timestamp tick as an earlier write. Only a stat older than the
+  // scan rules that out.
+  if (file.size == stat.size && stat.mtime_ns < scan_start_ns && stat.ctime_ns < scan_start_ns) file.stat = stat;
   out->total_bytes += file.size;
   out->files.push_back(std::move(file));
   return Status::ok();
@@ -85,8 +126,9 @@ Status add_file(const fs::path& root, const fs::directory_entry& entry, const Co
 
 }  // namespace
 
-Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan* out) {
+Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan* out, const CodeCache* cache) {
   *out = CodeScan{};
+  out->started_ns = coarse_clock_ns();
   std::error_code ec;
   fs::file_status root_status = fs::status(dir, ec);
   if (ec || !fs::exists(root_status)) return Status::not_found("directory " + dir.string() + " does not exist");
@@ -116,7 +158,7 @@ Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan
       return Status::invalid_argument(dir.string() + " has more than the max of " + std::to_string(limits.max_files) +
                                       " files per version");
     }
-    Status s = add_file(dir, entry, limits, hasher, buffer, out);
+    Status s = add_file(dir, entry, limits, cache, out->started_ns, hasher, buffer, out);
     if (!s.is_ok()) return s;
   }
   if (ec) return Status::io_error("cannot read directory " + dir.string() + ": " + ec.message());

@@ -2,6 +2,8 @@
 // 127.0.0.1 that stores uploaded blobs and serves canned code_* results.
 #include "automata/cli/app.h"
 
+#include "automata/cli/code_cache.h"
+
 #include "automata/crypto/keyring.h"
 #include "automata/crypto/sha256.h"
 #include "automata/v1/tx.pb.h"
@@ -9,13 +11,18 @@
 #include "temp_dir.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 namespace automata::cli {
 namespace {
@@ -69,8 +76,17 @@ class FakeCodeNode {
     return methods_;
   }
 
+  // The hashes of every blobs_missing request, in order.
+  std::vector<std::vector<std::string>> missing_queries() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return missing_queries_;
+  }
+
   // False: reply to tx_results with "method not found", as an older node does.
   bool serve_tx_results = true;
+  // When set, every committed tx reports a version with this id created by
+  // its ops 0 and 1, as a publish or commit tx does.
+  std::string created_version;
   json tree_result;  // code_tree result
   json log_result;   // code_log result
   json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
@@ -89,6 +105,8 @@ class FakeCodeNode {
       reply["result"] = {{"nonce", 5}, {"balances", json::array()}};
     } else if (method == "blobs_missing") {
       json missing = json::array();
+      missing_queries_.emplace_back();
+      for (const auto& hash : params["hashes"]) missing_queries_.back().push_back(hash.get<std::string>());
       for (const auto& hash : params["hashes"]) {
         if (blobs_.count(hash.get<std::string>()) == 0) missing.push_back(hash);
       }
@@ -111,8 +129,12 @@ class FakeCodeNode {
     } else if (method == "tx_results" && serve_tx_results) {
       json results = json::array();
       for (const auto& hash : params["hashes"]) {
+        json created = json::array();
+        if (!created_version.empty()) {
+          for (int index : {0, 1}) created.push_back({{"op_index", index}, {"kind", "version"}, {"id", created_version}});
+        }
         results.push_back({{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"}, {"hash", hash},
-                           {"created", json::array()}});
+                           {"created", created}});
       }
       reply["result"] = {{"results", results}};
     } else if (method == "code_get") {
@@ -138,6 +160,7 @@ class FakeCodeNode {
   std::map<std::string, std::string> blobs_;  // guarded by mutex_
   std::vector<v1::TxBody> bodies_;            // guarded by mutex_
   std::vector<std::string> methods_;          // guarded by mutex_
+  std::vector<std::vector<std::string>> missing_queries_;  // guarded by mutex_
   FakeHttpServer server_;
 };
 
@@ -150,6 +173,8 @@ struct RunResult {
 class CodeCommandsTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The stat cache goes to the temp dir, not the user's home.
+    ::setenv(kCodeCacheDirEnv, cache_dir().c_str(), 1);
     crypto::Keyring keyring(keyring_dir(), crypto::ScryptParams{1024, 8, 1});
     ASSERT_TRUE(keyring.add("dev", crypto::PrivateKey::generate(), "", false).is_ok());
   }
@@ -168,7 +193,10 @@ class CodeCommandsTest : public ::testing::Test {
     return result;
   }
 
+  void TearDown() override { ::unsetenv(kCodeCacheDirEnv); }
+
   std::string keyring_dir() const { return temp_.path() + "/keyring"; }
+  std::string cache_dir() const { return temp_.path() + "/code-cache"; }
 
   std::string write_tree(const std::string& name, const std::map<std::string, std::string>& files) {
     std::string dir = temp_.path() + "/" + name;
@@ -363,6 +391,125 @@ TEST_F(CodeCommandsTest, CheckoutWritesFilesAndModes) {
   EXPECT_EQ(mismatch.exit_code, 1);
   EXPECT_NE(mismatch.err.find("hashes to"), std::string::npos) << mismatch.err;
   EXPECT_FALSE(std::filesystem::exists(temp_.path() + "/out2/docs/hello.txt"));
+}
+
+// Sets path (a file, or every file under a directory) an hour back and
+// waits until the coarse clock that stamps files passes their ctime, so
+// that the stat cache trusts them. Aging a file changes its ctime, so a
+// cached file passed here is read again.
+void age_tree(const std::string& path) {
+  std::vector<std::filesystem::path> files;
+  if (std::filesystem::is_directory(path)) {
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    }
+  } else {
+    files.push_back(path);
+  }
+  int64_t newest_ctime = 0;
+  for (const auto& file : files) {
+    std::filesystem::last_write_time(file, std::filesystem::file_time_type::clock::now() - std::chrono::hours(1));
+    struct stat st{};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0);
+    newest_ctime = std::max(newest_ctime, static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    if (static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec > newest_ctime) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  FAIL() << "the coarse clock did not pass the files' ctime within a second";
+}
+
+// The serialized tree of the last commit op the node received.
+std::string last_commit_tree(const std::vector<v1::TxBody>& bodies) {
+  std::string tree;
+  for (const auto& op : bodies.back().ops()) {
+    if (!op.has_code_commit()) continue;
+    for (const auto& entry : op.code_commit().tree()) tree += entry.SerializeAsString();
+  }
+  return tree;
+}
+
+TEST_F(CodeCommandsTest, CommitWithCacheSendsSameTree) {
+  std::string dir = write_tree("tree", {{"a.txt", "a\n"}, {"b/c.txt", "c\n"}, {"run.sh", "#!/bin/sh\n"}});
+  std::filesystem::permissions(dir + "/run.sh", std::filesystem::perms::owner_exec, std::filesystem::perm_options::add);
+  age_tree(dir);
+  std::string asset(64, 'a');
+  RunResult cold = run({"code", "commit", asset, dir, "-m", "one", "--from", "dev", "--wait"});
+  ASSERT_EQ(cold.exit_code, 0) << cold.out << cold.err;
+  EXPECT_EQ(cold.err.find("unchanged since the stat cache"), std::string::npos) << cold.err;
+  std::string cold_tree = last_commit_tree(node_.bodies());
+  ASSERT_FALSE(cold_tree.empty());
+
+  RunResult warm = run({"code", "commit", asset, dir, "-m", "two", "--from", "dev", "--wait"});
+  ASSERT_EQ(warm.exit_code, 0) << warm.out << warm.err;
+  EXPECT_NE(warm.err.find("scanned 3 files: 0 read, 3 unchanged since the stat cache"), std::string::npos)
+      << warm.err;
+  EXPECT_EQ(last_commit_tree(node_.bodies()), cold_tree);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.automata")) << "the cache stays out of DIR";
+}
+
+TEST_F(CodeCommandsTest, CommitAsksOnlyHashesOutsideParent) {
+  std::string dir = write_tree("tree", {{"a.txt", "a\n"}, {"b.txt", "b\n"}});
+  age_tree(dir);
+  std::string asset(64, 'a');
+  std::string first_version(64, 'd');
+  node_.created_version = first_version;
+  RunResult first = run({"code", "commit", asset, dir, "-m", "one", "--from", "dev", "--wait"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_EQ(node_.missing_queries().size(), 1u);
+  EXPECT_EQ(node_.missing_queries()[0].size(), 2u) << "no cache yet: every hash";
+
+  // The branch now points at the version the first commit created.
+  node_.asset_result["branches"]["main"] = first_version;
+  write_tree("tree", {{"b.txt", "b changed\n"}});
+  age_tree(dir + "/b.txt");
+  RunResult second = run({"code", "commit", asset, dir, "-m", "two", "--from", "dev", "--wait"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  ASSERT_EQ(node_.missing_queries().size(), 2u);
+  std::vector<std::string> expected = {to_hex(crypto::sha256(as_view("b changed\n")))};
+  EXPECT_EQ(node_.missing_queries()[1], expected) << "a.txt is in the parent's tree";
+  EXPECT_NE(second.err.find("1 read, 1 unchanged"), std::string::npos) << second.err;
+
+  // A cache of another version than the head gives no such shortcut.
+  node_.asset_result["branches"]["main"] = std::string(64, 'e');
+  write_tree("tree", {{"b.txt", "b changed again\n"}});
+  age_tree(dir + "/b.txt");
+  RunResult third = run({"code", "commit", asset, dir, "-m", "three", "--from", "dev", "--wait"});
+  ASSERT_EQ(third.exit_code, 0) << third.out << third.err;
+  ASSERT_EQ(node_.missing_queries().size(), 3u);
+  EXPECT_EQ(node_.missing_queries()[2].size(), 2u);
+}
+
+TEST_F(CodeCommandsTest, CorruptCacheWarnsAndHashesAll) {
+  std::string dir = write_tree("tree", {{"a.txt", "a\n"}, {"b.txt", "b\n"}});
+  age_tree(dir);
+  std::string asset(64, 'a');
+  RunResult first = run({"code", "commit", asset, dir, "-m", "one", "--from", "dev", "--wait"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  std::string cold_tree = last_commit_tree(node_.bodies());
+
+  std::filesystem::path cache_file = code_cache_path(cache_dir(), asset, dir);
+  ASSERT_TRUE(std::filesystem::exists(cache_file));
+  // Swap the two hashes: a well-formed cache that would give a wrong tree.
+  std::string text;
+  ASSERT_TRUE(read_file_bytes(cache_file, &text).is_ok());
+  std::string hash_a = to_hex(crypto::sha256(as_view("a\n")));
+  std::string hash_b = to_hex(crypto::sha256(as_view("b\n")));
+  size_t at_a = text.find(hash_a);
+  size_t at_b = text.find(hash_b);
+  ASSERT_NE(at_a, std::string::npos);
+  ASSERT_NE(at_b, std::string::npos);
+  text.replace(at_a, 64, hash_b);
+  text.replace(at_b, 64, hash_a);
+  std::ofstream(cache_file, std::ios::binary | std::ios::trunc) << text;
+
+  RunResult second = run({"code", "commit", asset, dir, "-m", "two", "--from", "dev", "--wait"});
+  ASSERT_EQ(second.exit_code, 0) << second.out << second.err;
+  EXPECT_NE(second.err.find("warning: ignored the stat cache"), std::string::npos) << second.err;
+  EXPECT_EQ(last_commit_tree(node_.bodies()), cold_tree);
 }
 
 }  // namespace

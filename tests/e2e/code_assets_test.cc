@@ -5,13 +5,19 @@
 #include "e2e/node_process.h"
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace automata::e2e {
 namespace {
@@ -81,7 +87,12 @@ class CodeAssetsTest : public ::testing::Test {
     ASSERT_TRUE(node_.start(&log)) << log;
     work_ = node_.root() / "work";
     fs::create_directories(work_);
+    // The CLI processes inherit this, so their stat cache stays in the
+    // node's temp root.
+    ::setenv("AUTOMATA_CODE_CACHE_DIR", (node_.root() / "code-cache").c_str(), 1);
   }
+
+  void TearDown() override { ::unsetenv("AUTOMATA_CODE_CACHE_DIR"); }
 
   // Runs the CLI and asserts exit code 0.
   CommandResult ok(const std::vector<std::string>& args) {
@@ -335,6 +346,58 @@ TEST_F(CodeAssetsTest, CompositesWrapStripAndPayRoyalties) {
   EXPECT_EQ(gained[carol], price * 125 / 10000);
   EXPECT_EQ(gained[alice] + gained[bob] + gained[carol] + gained[dev], price);
   EXPECT_EQ(code_get(bundle2).value("owner", ""), buyer);
+}
+
+// Sets the mtime of each file an hour back and waits until the coarse
+// clock that stamps files has passed their ctime, so that the stat cache
+// trusts them.
+void age_files(const std::vector<fs::path>& files) {
+  int64_t newest_ctime = 0;
+  for (const auto& file : files) {
+    fs::last_write_time(file, fs::file_time_type::clock::now() - std::chrono::hours(1));
+    struct stat st{};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    newest_ctime = std::max(newest_ctime, static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec);
+  }
+  for (int i = 0; i < 1000; ++i) {
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    if (static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec > newest_ctime) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  FAIL() << "the coarse clock did not pass the files' ctime within a second";
+}
+
+TEST_F(CodeAssetsTest, CommitsReuseStatCache) {
+  fs::path dir = small_tree("cached", {{"a.txt", "A\n"}, {"b.txt", "B\n"}, {"sub/c.txt", "C\n"}});
+  age_files({dir / "a.txt", dir / "b.txt", dir / "sub/c.txt"});
+  std::string asset = publish(dir, "dev", "cached");
+  ASSERT_FALSE(asset.empty());
+
+  // Same size, and the mtime set back as `touch -d` would: only the ctime
+  // tells the change apart.
+  auto mtime = fs::last_write_time(dir / "b.txt");
+  write_all(dir / "b.txt", "X\n");
+  fs::last_write_time(dir / "b.txt", mtime);
+  age_files({});
+  auto committed = ok({"code", "commit", asset, dir.string(), "-m", "change b", "--from", "dev", "--wait"});
+  EXPECT_NE(committed.err.find("scanned 3 files: 1 read, 2 unchanged"), std::string::npos) << committed.err;
+  EXPECT_NE(committed.err.find("1 blobs missing on chain"), std::string::npos)
+      << "the new contents of b.txt are uploaded: " << committed.err;
+
+  fs::path out = work_ / "cached-out";
+  ok({"code", "checkout", asset, "main", "--out", out.string()});
+  expect_same_tree(dir, out);
+
+  // The checkout wrote its own cache: a commit from it reads only what
+  // changed there.
+  write_all(out / "a.txt", "AA\n");
+  age_files({out / "a.txt"});
+  committed = ok({"code", "commit", asset, out.string(), "-m", "change a", "--from", "dev", "--wait"});
+  EXPECT_NE(committed.err.find("1 read"), std::string::npos) << committed.err;
+  fs::path again = work_ / "cached-again";
+  ok({"code", "checkout", asset, "main", "--out", again.string()});
+  expect_same_tree(out, again);
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -94,14 +95,15 @@ struct InlineUpload {
   GasHint hint;
 };
 
-// Asks blobs_missing which of the scan's blobs the chain lacks. When they
+// Asks blobs_missing which of the scan's blobs the chain lacks, leaving out
+// the hashes in on_chain, which the caller knows the chain stores. When they
 // fit in one tx beside a version op of version_op_bytes bytes, returns them
 // in *inline_upload and sends nothing. Otherwise uploads them in
 // CodeUploadBlobs txs under the upload tx size, printing a progress line
 // per tx to the context's error stream, and waits until all upload txs are
 // committed. Returns the first failure.
 Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& scan, uint64_t version_op_bytes,
-                            std::optional<InlineUpload>* inline_upload);
+                            std::optional<InlineUpload>* inline_upload, const std::set<Hash32>& on_chain = {});
 
 // Parses a 32-byte hex id. Returns invalid_argument naming `what` and the
 // text otherwise.

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,18 @@ struct CodeTreeLimits {
   uint64_t max_path_bytes = 512;
 };
 
+// The stat fields of a file that the stat cache (code_cache.h) compares.
+struct FileStat {
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  int64_t ctime_ns = 0;
+  uint64_t inode = 0;
+  uint64_t device = 0;
+  uint32_t mode = kModeRegular;  // kModeRegular or kModeExecutable
+
+  bool operator==(const FileStat&) const = default;
+};
+
 // One file of a version.
 struct CodeFile {
   std::string path;       // normalized, relative, '/'-separated
@@ -33,6 +46,11 @@ struct CodeFile {
   uint32_t mode = kModeRegular;
   uint64_t size = 0;
   std::filesystem::path source;  // file on disk; empty for a tree read from the chain
+  // The stat taken before the file was read, when it may go into the stat
+  // cache: empty for a tree read from the chain and for a file whose mtime
+  // or ctime is not older than the start of the scan, which a write in the
+  // same timestamp tick could change without changing its stat.
+  std::optional<FileStat> stat;
 };
 
 // A scanned directory: files sorted by path (byte order), and one warning per
@@ -41,7 +59,12 @@ struct CodeScan {
   std::vector<CodeFile> files;
   std::vector<std::string> warnings;
   uint64_t total_bytes = 0;
+  int64_t started_ns = 0;     // coarse_clock_ns() before the first stat
+  uint64_t files_read = 0;    // files read and hashed
+  uint64_t files_cached = 0;  // files whose hash came from the stat cache
 };
+
+struct CodeCache;
 
 // Checks a tree path against the chain's rules: non-empty, at most
 // max_path_bytes bytes, relative (no leading '/'), no empty, "." or ".."
@@ -60,7 +83,16 @@ bool is_skipped_dir_name(std::string_view name);
 // file and the bound when a path breaks check_code_path, a file is larger
 // than max_blob_bytes or there are more than max_files files; io_error when
 // dir cannot be read; not_found when dir does not exist.
-Status scan_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out);
+//
+// With a cache, a file whose stat matches a cache entry with a valid stat
+// takes that entry's hash and is not read.
+Status scan_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out,
+                     const CodeCache* cache = nullptr);
+
+// Reads the coarse realtime clock, from which Linux takes file timestamps,
+// in nanoseconds since the epoch. A file written after this call gets an
+// mtime and a ctime not older than the value returned.
+int64_t coarse_clock_ns();
 
 // Reads a whole file. Returns io_error naming the path on failure.
 Status read_file_bytes(const std::filesystem::path& path, std::string* out);
