@@ -431,7 +431,8 @@ TEST_F(ModelPlacementTest, FetchesFileAfterHolderKilled) {
   const fs::path fetched_path = net_.root() / "fetched.safetensors";
   const CommandResult fetched =
       net_.cli(0, {"--no-passphrase", "model", "fetch", id_, "--out", fetched_path.string(), "--from", "buyer"});
-  ASSERT_EQ(fetched.exit_code, 0) << "node" << victim_ << " killed: " << fetched.out << fetched.err;
+  ASSERT_EQ(fetched.exit_code, 0) << "node" << victim_ << " killed: " << fetched.out << fetched.err
+                                  << "\nnode0 log:\n" << net_.read_log(0);
   const std::string bytes = read_file(fetched_path);
   EXPECT_EQ(bytes.size(), content_.size());
   EXPECT_TRUE(bytes == content_) << "the fetched file differs from the registered one";
