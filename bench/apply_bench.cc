@@ -9,11 +9,10 @@
 // mode serial: each block's txs reach prepare_block unchecked, so their
 // signatures are checked inside it (on every core) and each block starts
 // after the previous one is committed.
-// mode pipelined: as in the node, where the mempool checks a tx
-// (check_tx, signature included) when it arrives, a second thread runs
-// check_tx over block N+1's txs while block N is prepared and committed;
-// prepare_block then skips the signatures it finds verified and checks the
-// rest itself. Every signature is still checked inside the timed window:
+// mode pipelined: a second thread runs check_tx (signature included) over
+// block N+1's txs while block N is prepared and committed, as the node's
+// mempool checks a tx when it arrives. prepare_block then skips the
+// signatures it finds verified and checks the rest itself. Every signature is still checked inside the timed window:
 // the first block's in prepare_block, later ones' by the admission thread.
 #include "automata/crypto/keys.h"
 #include "automata/crypto/sha256.h"
@@ -92,7 +91,7 @@ int main(int argc, char** argv) {
   const uint64_t per_block = argc > 3 ? std::strtoull(argv[3], nullptr, 10) : 5'000;
   const std::string mode = argc > 4 ? argv[4] : "serial";
   if (mode != "serial" && mode != "pipelined") {
-    std::fprintf(stderr, "mode '%s' is not serial or pipelined\n", mode.c_str());
+    std::fprintf(stderr, "invalid mode '%s': use serial or pipelined\n", mode.c_str());
     return 2;
   }
   const bool pipelined = mode == "pipelined";

@@ -43,6 +43,21 @@ void append_length_delimited(std::string* out, uint32_t field_number, const std:
   out->append(payload);
 }
 
+// The TxBody fields other than the ops, which callers append as encoded
+// bytes after this body is serialized.
+v1::TxBody body_without_ops(const OpsTxRequest& request, std::string signer) {
+  v1::TxBody body;
+  body.set_chain_id(request.chain_id);
+  body.set_signer(std::move(signer));
+  body.set_nonce(request.nonce);
+  body.set_gas_limit(request.gas_limit);
+  body.mutable_fee()->set_denom(kFeeDenom);
+  body.mutable_fee()->set_amount(amount_to_string(request.fee));
+  body.set_expiry_height(request.expiry_height);
+  body.set_memo(request.memo);
+  return body;
+}
+
 }  // namespace
 
 std::string encode_op(const EncodedOp& op) {
@@ -61,15 +76,7 @@ Status build_signed_ops_tx(const OpsTxRequest& request, const crypto::PrivateKey
   }
 
   crypto::PublicKey pubkey = key.public_key();
-  v1::TxBody body;
-  body.set_chain_id(request.chain_id);
-  body.set_signer(std::string(pubkey.begin(), pubkey.end()));
-  body.set_nonce(request.nonce);
-  body.set_gas_limit(request.gas_limit);
-  body.mutable_fee()->set_denom(kFeeDenom);
-  body.mutable_fee()->set_amount(amount_to_string(request.fee));
-  body.set_expiry_height(request.expiry_height);
-  body.set_memo(request.memo);
+  v1::TxBody body = body_without_ops(request, std::string(pubkey.begin(), pubkey.end()));
   std::string body_bytes;
   if (!body.SerializeToString(&body_bytes)) return Status::invalid_argument("cannot serialize the tx body");
   // Ops are the highest-numbered TxBody field, so appending them keeps the
@@ -92,15 +99,7 @@ Status build_signed_ops_tx(const OpsTxRequest& request, const crypto::PrivateKey
 size_t signed_ops_tx_size(const OpsTxRequest& request) {
   // The same TxBody as build_signed_ops_tx() without the ops, whose
   // framing is added by arithmetic instead of copying their bytes.
-  v1::TxBody body;
-  body.set_chain_id(request.chain_id);
-  body.set_signer(std::string(std::tuple_size_v<crypto::PublicKey>, '\0'));
-  body.set_nonce(request.nonce);
-  body.set_gas_limit(request.gas_limit);
-  body.mutable_fee()->set_denom(kFeeDenom);
-  body.mutable_fee()->set_amount(amount_to_string(request.fee));
-  body.set_expiry_height(request.expiry_height);
-  body.set_memo(request.memo);
+  v1::TxBody body = body_without_ops(request, std::string(std::tuple_size_v<crypto::PublicKey>, '\0'));
   size_t body_size = body.ByteSizeLong();
   for (const EncodedOp& op : request.ops) {
     size_t op_size = varint_size((uint64_t{op.field_number} << 3) | kLengthDelimited) +

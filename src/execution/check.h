@@ -57,9 +57,9 @@ class VerifiedSet;
 // Decodes tx_bytes and checks everything stateless except the signature:
 // size, encoding, chain id, signer key, op count and shapes, fee, memo and
 // gas limit. Fills out as far as decoding got. When verified (may be null)
-// holds the tx's hash and signature, the signature verified earlier over
-// these exact body bytes, so the signer key is known to parse: the key
-// parse (a field square root) is skipped and out->signature_verified set.
+// contains the tx's hash and signature, that signature verified earlier over
+// these body bytes, so the signer key parses. The key parse (a field square
+// root) is then skipped and out->signature_verified set.
 StageResult check_tx_shape(ByteView tx_bytes, std::string_view chain_id, const ChainParameters& params,
                            const VerifiedSet* verified, DecodedTx* out);
 
