@@ -12,8 +12,9 @@
 // mode pipelined: a second thread runs check_tx (signature included) over
 // block N+1's txs while block N is prepared and committed, as the node's
 // mempool checks a tx when it arrives. prepare_block then skips the
-// signatures it finds verified and checks the rest itself. Every signature is still checked inside the timed window:
-// the first block's in prepare_block, later ones' by the admission thread.
+// signatures it finds verified and checks the rest itself. Every signature
+// is still checked inside the timed window: the first block's in
+// prepare_block, later ones' by the admission thread.
 #include "automata/crypto/keys.h"
 #include "automata/crypto/sha256.h"
 #include "automata/execution/chain.h"
