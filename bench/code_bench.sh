@@ -10,9 +10,9 @@
 #   3. git init && git add -A && git commit of the same tree
 #   4. git add -A && git commit of the same change
 # and prints the load average before and after the timed steps. The CLI's
-# stat cache lives in the temporary home; COLD_CACHE=1 deletes it before the
-# commit, so that the commit hashes every file and asks blobs_missing about
-# every hash, as it did before the cache existed.
+# stat cache lives in the temporary home. COLD_CACHE=1 deletes it before the
+# commit, so that the commit hashes every file and queries blobs_missing
+# for every hash, as it did before the cache existed.
 # Requires a release build of automatad and automata:
 #   cmake --preset release && cmake --build --preset release
 set -euo pipefail

@@ -374,8 +374,8 @@ TEST_F(CodeAssetsTest, CommitsReuseStatCache) {
   std::string asset = publish(dir, "dev", "cached");
   ASSERT_FALSE(asset.empty());
 
-  // Same size, and the mtime set back as `touch -d` would: only the ctime
-  // tells the change apart.
+  // Same size, and the mtime set back as `touch -d` would, so only the
+  // ctime reveals the change.
   auto mtime = fs::last_write_time(dir / "b.txt");
   write_all(dir / "b.txt", "X\n");
   fs::last_write_time(dir / "b.txt", mtime);
