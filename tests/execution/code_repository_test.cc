@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 namespace automata::execution::testing {
 namespace {
 
@@ -88,6 +90,30 @@ TEST(CodeRepository, CommitAdvancesBranchWithParent) {
   ASSERT_EQ(stored.version().parents_size(), 1);
   EXPECT_EQ(stored.version().parents(0), first);
   EXPECT_GT(stored.seq(), chain.version(first).seq());
+}
+
+TEST(CodeRepository, CommitRecordsBlobSizesFromParentAndUploads) {
+  CodeChain chain;
+  std::string id = chain.publish(0, "demo", kFiles);
+  // main.cc keeps its blob, README.md is renamed (same blob, so its size
+  // comes from the parent's tree) and notes.txt is new in this tx.
+  Files next = {kFiles[0], {"docs/README.md", kFiles[1].second}, {"notes.txt", "three\nlines\nhere\n"}};
+  Outcome commit = chain.run(0, {upload_op({next[2].second}), commit_op(id, "main", next)});
+  ASSERT_EQ(commit.code, ResultCode::kOk) << commit.log;
+
+  v1::StoredVersion stored = chain.version(commit.created("version"));
+  v1::CodeTree tree;
+  ASSERT_TRUE(chain.read(keys::tree(as_view(stored.version().tree_hash())), &tree));
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& entry : tree.entries()) sizes[entry.path()] = entry.size();
+  EXPECT_EQ(sizes, (std::map<std::string, uint64_t>{{"docs/README.md", kFiles[1].second.size()},
+                                                    {"notes.txt", next[2].second.size()},
+                                                    {"src/main.cc", kFiles[0].second.size()}}));
+
+  // A blob in neither the parent's tree nor the store is still refused.
+  Outcome missing = chain.run(0, {commit_op(id, "main", {{"new.txt", "never uploaded\n"}})});
+  EXPECT_EQ(missing.code, ResultCode::kBlobMissing) << missing.log;
+  EXPECT_NE(missing.log.find("new.txt"), std::string::npos) << missing.log;
 }
 
 TEST(CodeRepository, CommitWithStaleExpectedHeadFails) {

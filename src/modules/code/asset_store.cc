@@ -73,8 +73,20 @@ Status load_tree(ObjectContext& context, ByteView hash, v1::CodeTree* tree, OpRe
   return Status::ok();
 }
 
+Status add_known_blob_sizes(ObjectContext& context, ByteView version_id, KnownBlobSizes* sizes) {
+  bool found = false;
+  v1::StoredVersion version;
+  Status status = objects::read_record(*context.state, keys::version(version_id), &version, &found);
+  if (!status.is_ok() || !found) return status;
+  v1::CodeTree stored;
+  status = objects::read_record(*context.state, keys::tree(as_view(version.version().tree_hash())), &stored, &found);
+  if (!status.is_ok() || !found) return status;
+  for (const v1::StoredTreeEntry& entry : stored.entries()) sizes->emplace(entry.blob_hash(), entry.size());
+  return Status::ok();
+}
+
 Status build_tree(ObjectContext& context, const google::protobuf::RepeatedPtrField<v1::TreeEntry>& entries,
-                  BuiltTree* tree, OpResult* result) {
+                  const KnownBlobSizes* known, BuiltTree* tree, OpResult* result) {
   *result = charge(context, gas::kPerTreeEntry * static_cast<uint64_t>(entries.size()), "hashing the tree");
   if (!result->ok()) return Status::ok();
   std::vector<v1::TreeEntry> sorted(entries.begin(), entries.end());
@@ -89,17 +101,24 @@ Status build_tree(ObjectContext& context, const google::protobuf::RepeatedPtrFie
     if (cached == sizes.end()) {
       *result = charge(context, gas::kPerObjectRead, "reading a blob");
       if (!result->ok()) return Status::ok();
-      std::optional<Bytes> blob;
-      Status status = context.state->get(keys::blob(as_view(entry.blob_hash())), &blob);
-      if (!status.is_ok()) return status;
-      if (!blob) {
-        *result = fail(ResultCode::kBlobMissing,
-                       fmt::format("file '{}' names blob {}, which is not stored; upload it with code_upload_blobs "
-                                   "in this tx or an earlier one",
-                                   entry.path(), to_hex(as_view(entry.blob_hash()))));
-        return Status::ok();
+      const auto hit = known != nullptr ? known->find(entry.blob_hash()) : KnownBlobSizes::const_iterator{};
+      uint64_t size = 0;
+      if (known != nullptr && hit != known->end()) {
+        size = hit->second;
+      } else {
+        std::optional<Bytes> blob;
+        Status status = context.state->get(keys::blob(as_view(entry.blob_hash())), &blob);
+        if (!status.is_ok()) return status;
+        if (!blob) {
+          *result = fail(ResultCode::kBlobMissing,
+                         fmt::format("file '{}' names blob {}, which is not stored; upload it with code_upload_blobs "
+                                     "in this tx or an earlier one",
+                                     entry.path(), to_hex(as_view(entry.blob_hash()))));
+          return Status::ok();
+        }
+        size = blob->size();
       }
-      cached = sizes.emplace(entry.blob_hash(), blob->size()).first;
+      cached = sizes.emplace(entry.blob_hash(), size).first;
     }
     v1::StoredTreeEntry* stored = tree->stored.add_entries();
     stored->set_path(entry.path());

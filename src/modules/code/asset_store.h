@@ -7,6 +7,8 @@
 #include "automata/v1/code.pb.h"
 #include "automata/v1/code_state.pb.h"
 
+#include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,11 +46,22 @@ Status load_version(ObjectContext& context, ByteView id, ByteView asset_id, v1::
 // Loads a stored content tree by hash; kObjectNotFound when absent.
 Status load_tree(ObjectContext& context, ByteView hash, v1::CodeTree* tree, OpResult* result);
 
+// Blob sizes already recorded in stored trees, keyed by blob hash bytes.
+using KnownBlobSizes = std::map<std::string, uint64_t, std::less<>>;
+
+// Adds the blob sizes of the tree of version_id to sizes. A version or
+// tree that is absent adds nothing; the op that names it reports that.
+// Charges no gas: build_tree charges every distinct blob as a read
+// whether or not its size came from here.
+Status add_known_blob_sizes(ObjectContext& context, ByteView version_id, KnownBlobSizes* sizes);
+
 // Sorts the entries by path, checks that every blob is stored (kBlobMissing
 // naming the path and hash otherwise), records blob sizes and computes
-// the tree hash.
+// the tree hash. A blob in known is stored (blobs are never deleted), so
+// its size is taken from there instead of reading the blob; known may be
+// null.
 Status build_tree(ObjectContext& context, const google::protobuf::RepeatedPtrField<v1::TreeEntry>& entries,
-                  BuiltTree* tree, OpResult* result);
+                  const KnownBlobSizes* known, BuiltTree* tree, OpResult* result);
 
 // Adds the version {asset, parents, tree hash, author, message, height},
 // storing the tree when it is new, and records it as created. id receives

@@ -45,7 +45,7 @@ Status apply_upload_blobs(const v1::CodeUploadBlobs& op, ObjectContext& context,
 
 Status apply_publish(const v1::CodePublish& op, ObjectContext& context, OpResult* result) {
   BuiltTree tree;
-  Status status = build_tree(context, op.tree(), &tree, result);
+  Status status = build_tree(context, op.tree(), nullptr, &tree, result);
   if (!status.is_ok() || !result->ok()) return status;
 
   Hash32 id = objects::derive_object_id(context.tx_hash, context.op_index);
@@ -94,8 +94,13 @@ Status apply_commit(const v1::CodeCommit& op, ObjectContext& context, OpResult* 
                                to_hex(as_view(ref->version())), to_hex(as_view(op.expected_head()))));
     return Status::ok();
   }
+  // Most files of a commit are unchanged, and the head's tree already
+  // holds their blob sizes.
+  KnownBlobSizes known;
+  status = add_known_blob_sizes(context, as_view(ref->version()), &known);
+  if (!status.is_ok()) return status;
   BuiltTree tree;
-  status = build_tree(context, op.tree(), &tree, result);
+  status = build_tree(context, op.tree(), &known, &tree, result);
   if (!status.is_ok() || !result->ok()) return status;
   Hash32 version{};
   status = advance_branch(context, &asset, op.branch(), "", tree, context.signer, op.message(), &version, result);
@@ -116,8 +121,12 @@ Status apply_merge(const v1::CodeMerge& op, ObjectContext& context, OpResult* re
     *result = refuse_protected(asset, op.branch(), "merge");
     return Status::ok();
   }
+  KnownBlobSizes known;
+  status = add_known_blob_sizes(context, as_view(find_branch(&asset.body, op.branch())->version()), &known);
+  if (status.is_ok()) status = add_known_blob_sizes(context, as_view(op.other_version()), &known);
+  if (!status.is_ok()) return status;
   BuiltTree tree;
-  status = build_tree(context, op.tree(), &tree, result);
+  status = build_tree(context, op.tree(), &known, &tree, result);
   if (!status.is_ok() || !result->ok()) return status;
   Hash32 version{};
   status = advance_branch(context, &asset, op.branch(), op.other_version(), tree, context.signer, op.message(),

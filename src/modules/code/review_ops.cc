@@ -174,8 +174,14 @@ Status apply_propose(const v1::CodePropose& op, ObjectContext& context, OpResult
     status = load_version(context, as_view(op.other_version()), as_view(op.asset_id()), &other, result);
     if (!status.is_ok() || !result->ok()) return status;
   }
+  KnownBlobSizes known;
+  status = add_known_blob_sizes(context, as_view(ref->version()), &known);
+  if (status.is_ok() && !op.other_version().empty()) {
+    status = add_known_blob_sizes(context, as_view(op.other_version()), &known);
+  }
+  if (!status.is_ok()) return status;
   BuiltTree tree;
-  status = build_tree(context, op.tree(), &tree, result);
+  status = build_tree(context, op.tree(), &known, &tree, result);
   if (!status.is_ok() || !result->ok()) return status;
   status = check_rules(context, asset, *rules, ref->version(), tree.stored, result);
   if (!status.is_ok() || !result->ok()) return status;
