@@ -139,15 +139,14 @@ Status CodeSigner::sign(std::vector<EncodedOp> ops, const GasHint& hint, uint64_
 }
 
 Status CodeSigner::send(const SignedTx& tx, Hash32* hash) {
-  // Hex digits need no escaping, so the params are written directly. The
-  // JSON serializer would check every byte of a large upload tx.
+  // The tx travels as bytes, which spares both ends the hex and the JSON
+  // parse of a large upload or tree.
   RpcClient* rpc = nullptr;
   Status s = state_->ctx->client(&rpc);
   if (!s.is_ok()) return s;
-  std::string params = R"({"tx":")" + to_hex(tx.tx_bytes) + R"("})";
   json submitted;
   RpcError error;
-  s = rpc->call_serialized("tx_submit", params, &submitted, &error);
+  s = rpc->submit_tx_bytes(tx.tx_bytes, &submitted, &error);
   if (!s.is_ok()) {
     if (error.code == -32002) return Status::invalid_argument(rejection_text(error));
     return s;

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 
 namespace automata::cli {
 
@@ -87,8 +88,11 @@ json make_rpc_request(uint64_t id, const std::string& method, const json& params
   return json{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
 }
 
-Status decode_rpc_response(const std::string& method, const std::string& body, uint64_t expected_id, json* result,
-                           RpcError* error) {
+namespace {
+
+// decode_rpc_response(), where a null expected_id expects a null id.
+Status decode_response(const std::string& method, const std::string& body, std::optional<uint64_t> expected_id,
+                       json* result, RpcError* error) {
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   auto not_rpc = [&](const std::string& why) {
     std::string excerpt = body.substr(0, 200);
@@ -122,13 +126,22 @@ Status decode_rpc_response(const std::string& method, const std::string& body, u
   // Error responses may carry a null id (a parse error has no request id),
   // so the id is checked only on success.
   auto id = doc.find("id");
-  if (id == doc.end() || !id->is_number_unsigned() || id->get<uint64_t>() != expected_id) {
-    return not_rpc("id does not match request id " + std::to_string(expected_id));
+  if (!expected_id) {
+    if (id == doc.end() || !id->is_null()) return not_rpc("id is not null");
+  } else if (id == doc.end() || !id->is_number_unsigned() || id->get<uint64_t>() != *expected_id) {
+    return not_rpc("id does not match request id " + std::to_string(*expected_id));
   }
   auto res = doc.find("result");
   if (res == doc.end()) return not_rpc("neither \"result\" nor \"error\"");
   *result = std::move(*res);
   return Status::ok();
+}
+
+}  // namespace
+
+Status decode_rpc_response(const std::string& method, const std::string& body, uint64_t expected_id, json* result,
+                           RpcError* error) {
+  return decode_response(method, body, expected_id, result, error);
 }
 
 struct RpcClient::Impl {
@@ -292,6 +305,30 @@ Status RpcClient::call_serialized(const std::string& method, std::string_view pa
   Status decoded = decode_rpc_response(method, response.body(), id, result, error);
   if (decoded.kind() == Status::Kind::kIoError && response.result_int() != 200) {
     return Status::io_error(method + ": node at " + impl_->url + " returned HTTP " +
+                            std::to_string(response.result_int()) + ": " + response.body().substr(0, 200));
+  }
+  return decoded;
+}
+
+Status RpcClient::submit_tx_bytes(const Bytes& tx, json* result, RpcError* error) {
+  http::request<http::string_body> request{http::verb::post, "/v1/txs", kHttpVersion};
+  request.set(http::field::host, impl_->host_header());
+  request.set(http::field::content_type, "application/octet-stream");
+  request.set(http::field::user_agent, "automata-cli");
+  request.keep_alive(true);
+  request.body().assign(tx.begin(), tx.end());
+  request.prepare_payload();
+
+  http::response<http::string_body> response;
+  Status s = impl_->send("tx_submit", request, &response);
+  if (!s.is_ok()) return s;
+  if (response.result() == http::status::not_found || response.result() == http::status::method_not_allowed) {
+    return call_serialized("tx_submit", R"({"tx":")" + to_hex(tx) + R"("})", result, error);
+  }
+  // The route answers with a JSON-RPC 2.0 response whose id is null.
+  Status decoded = decode_response("tx_submit", response.body(), std::nullopt, result, error);
+  if (decoded.kind() == Status::Kind::kIoError && response.result_int() != 200) {
+    return Status::io_error("tx_submit: node at " + impl_->url + " returned HTTP " +
                             std::to_string(response.result_int()) + ": " + response.body().substr(0, 200));
   }
   return decoded;

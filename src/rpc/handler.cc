@@ -143,6 +143,21 @@ class Dispatcher {
   Dispatcher(const execution::ChainQuery* chain, mempool::Mempool* mempool, const NodeInfo& info, Metrics* metrics)
       : chain_(chain), mempool_(mempool), info_(info), metrics_(metrics) {}
 
+  // Runs a tx_submit call whose tx arrived as raw bytes.
+  void run_submit(Call& call, Bytes tx) {
+    metrics_->count_request(call.method);
+    const size_t tx_size = tx.size();
+    std::vector<Call*> submits{&call};
+    std::vector<Bytes> txs;
+    txs.push_back(std::move(tx));
+    submit(submits, std::move(txs));
+    if (call.error && call.error->code() == kInternalError) {
+      log_->error("{} of {} tx bytes failed: {}", call.method, tx_size, call.error->what());
+    } else if (call.error) {
+      log_->debug("{} rejected: {}", call.method, call.error->what());
+    }
+  }
+
   // Runs every valid call. All tx_submit calls go to one Mempool::add_batch,
   // so a batch of submissions takes the mempool lock once.
   void run(std::vector<Call>& calls) {
@@ -422,6 +437,17 @@ class Dispatcher {
 };
 
 }  // namespace
+
+std::string Handler::submit_tx_bytes(std::string_view tx) {
+  Call call;
+  call.method = "tx_submit";
+  if (tx.empty()) {
+    call.error.emplace(kInvalidRequest, "invalid request: the body of POST /v1/txs is empty; send the signed tx bytes");
+  } else {
+    Dispatcher(chain_, mempool_, info_, metrics_).run_submit(call, Bytes(tx.begin(), tx.end()));
+  }
+  return serialize(response_of(call));
+}
 
 std::string Handler::handle(std::string_view body) {
   json parsed;

@@ -51,6 +51,9 @@ namespace {
 
 constexpr char kFragmentPathTemplate[] = "/v1/models/{id}/fragments/{index}";
 
+// POST target whose body is one signed tx's bytes (see Handler::submit_tx_bytes).
+constexpr std::string_view kTxBytesTarget = "/v1/txs";
+
 // Requests above this header size are rejected by the parser.
 constexpr uint32_t kMaxHeaderBytes = 16 * 1024;
 
@@ -143,6 +146,9 @@ class Session : public std::enable_shared_from_this<Session> {
       } else {
         response.set(http::field::content_type, "application/json");
       }
+    } else if (request.method() == http::verb::post && target == kTxBytesTarget) {
+      response.set(http::field::content_type, "application/json");
+      response.body() = shared_.handler->submit_tx_bytes(request.body());
     } else if (is_fragment_target(target)) {
       return respond_fragment(request, std::move(response), target);
     } else if (request.method() == http::verb::get && target == "/health") {
@@ -152,12 +158,13 @@ class Session : public std::enable_shared_from_this<Session> {
       response.set(http::field::content_type, "text/plain; version=0.0.4");
       response.body() = shared_.handler->metrics_text();
     } else {
-      bool known = target == "/" || target == "/health" || target == "/metrics";
+      bool known = target == "/" || target == "/health" || target == "/metrics" || target == kTxBytesTarget;
       response.result(known ? http::status::method_not_allowed : http::status::not_found);
       response.set(http::field::content_type, "application/json");
       response.body() = Handler::error_body(
-          kInvalidRequest, fmt::format("invalid request: {} {} is not served; use POST / for JSON-RPC, GET /health, "
-                                       "GET /metrics, or GET or PUT /v1/models/<id>/fragments/<index>",
+          kInvalidRequest, fmt::format("invalid request: {} {} is not served; use POST / for JSON-RPC, POST /v1/txs "
+                                       "for tx bytes, GET /health, GET /metrics, or GET or PUT "
+                                       "/v1/models/<id>/fragments/<index>",
                                        std::string_view(request.method_string().data(), request.method_string().size()),
                                        target));
     }

@@ -56,7 +56,9 @@ std::string base64(const std::string& data) {
 class FakeCodeNode {
  public:
   FakeCodeNode()
-      : server_([this](const std::string&, const std::string&, const std::string& body) { return handle(body); }) {}
+      : server_([this](const std::string&, const std::string& target, const std::string& body) {
+          return target == "/v1/txs" ? handle_tx_bytes(body) : handle(body);
+        }) {}
 
   std::string url() const { return server_.url(); }
 
@@ -82,6 +84,8 @@ class FakeCodeNode {
     return missing_queries_;
   }
 
+  // False: answer POST /v1/txs with 404, as an older node does.
+  bool serve_tx_bytes = true;
   // False: reply to tx_results with "method not found", as an older node does.
   bool serve_tx_results = true;
   // When set, every committed tx reports a version with this id created by
@@ -92,6 +96,31 @@ class FakeCodeNode {
   json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
 
  private:
+  // Records the tx and returns its tx_submit result. Requires mutex_.
+  json accept_tx(const std::string& bytes) {
+    v1::Tx tx;
+    tx.ParseFromString(bytes);
+    v1::TxBody tx_body;
+    tx_body.ParseFromString(tx.body_bytes());
+    for (const auto& op : tx_body.ops()) {
+      if (!op.has_code_upload_blobs()) continue;
+      for (const auto& blob : op.code_upload_blobs().blobs()) blobs_[to_hex(crypto::sha256(as_view(blob)))] = blob;
+    }
+    bodies_.push_back(tx_body);
+    return {{"hash", to_hex(crypto::sha256(as_view(tx.body_bytes())))}, {"status", "pending"}};
+  }
+
+  FakeResponse handle_tx_bytes(const std::string& body) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!serve_tx_bytes) {
+      methods_.push_back("POST /v1/txs (not served)");
+      return {404, R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"not served"},"id":null})"};
+    }
+    methods_.push_back("tx_submit");
+    json reply = {{"jsonrpc", "2.0"}, {"result", accept_tx(body)}, {"id", nullptr}};
+    return {200, reply.dump()};
+  }
+
   FakeResponse handle(const std::string& body) {
     json request = json::parse(body);
     std::string method = request["method"];
@@ -113,16 +142,7 @@ class FakeCodeNode {
       reply["result"] = {{"missing", missing}};
     } else if (method == "tx_submit") {
       auto bytes = from_hex(params["tx"].get<std::string>());
-      v1::Tx tx;
-      tx.ParseFromArray(bytes->data(), static_cast<int>(bytes->size()));
-      v1::TxBody tx_body;
-      tx_body.ParseFromString(tx.body_bytes());
-      for (const auto& op : tx_body.ops()) {
-        if (!op.has_code_upload_blobs()) continue;
-        for (const auto& blob : op.code_upload_blobs().blobs()) blobs_[to_hex(crypto::sha256(as_view(blob)))] = blob;
-      }
-      bodies_.push_back(tx_body);
-      reply["result"] = {{"hash", to_hex(crypto::sha256(as_view(tx.body_bytes())))}, {"status", "pending"}};
+      reply["result"] = accept_tx(std::string(bytes->begin(), bytes->end()));
     } else if (method == "tx_get") {
       reply["result"] = {{"status", "committed"}, {"height", 4}, {"code", 0}, {"name", "ok"}, {"hash", params["hash"]},
                          {"created", json::array()}, {"tx", {{"ops", json::array()}}}};
@@ -296,6 +316,19 @@ TEST_F(CodeCommandsTest, WaitFallsBackToTxGet) {
   EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_results"), 1) << "asked once, then tx_get";
   EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_get"), 5) << "one per committed tx";
   EXPECT_NE(result.out.find("committed: height 4, code 0 (ok)"), std::string::npos) << result.out;
+}
+
+TEST_F(CodeCommandsTest, SubmitFallsBackToTxSubmitWithoutTxBytesRoute) {
+  node_.serve_tx_bytes = false;
+  std::string dir = write_tree("tree", {{"a.txt", "a\n"}, {"b.txt", "b\n"}});
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "old-node", "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  std::vector<std::string> methods = node_.methods();
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "POST /v1/txs (not served)"), 1);
+  EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_submit"), 1) << "the tx went through tx_submit";
+  ASSERT_EQ(node_.bodies().size(), 1u);
+  EXPECT_TRUE(node_.bodies()[0].ops(node_.bodies()[0].ops_size() - 1).has_code_publish());
 }
 
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {

@@ -64,10 +64,16 @@ json envelope_json(const Address& recipient, const crypto::PublicKey& pubkey, By
 // A node that serves model_get from per-height records, public keys of
 // the accounts it was given, records every submitted tx body and every
 // uploaded fragment, and commits each tx at once with code 0.
+constexpr const char* kNotServed = R"({"jsonrpc":"2.0","error":{"code":-32600,"message":"not served"},"id":null})";
+
 class FakeModelNode {
  public:
   FakeModelNode()
-      : server_([this](const std::string&, const std::string&, const std::string& body) { return handle(body); }) {}
+      : server_([this](const std::string&, const std::string& target, const std::string& body) {
+          // Like a node before POST /v1/txs, so the CLI sends txs with tx_submit.
+          if (target == "/v1/txs") return FakeResponse{404, kNotServed};
+          return handle(body);
+        }) {}
 
   std::string url() const { return server_.url(); }
 

@@ -62,6 +62,45 @@ TEST_F(RpcServerTest, SubmittedTxIsPendingThenCommitted) {
   EXPECT_EQ(result["tx"]["ops"][0]["transfer"]["amount"][0]["amount"], "1234");
 }
 
+TEST_F(RpcServerTest, TxBytesRouteSubmitsLikeTxSubmit) {
+  Address to = random_address();
+  auto tx = make_transfer(user_key_, "rpc-test", 0, to, "777");
+  std::string bytes(tx.bytes.begin(), tx.bytes.end());
+
+  HttpReply reply = client_->request(http::verb::post, "/v1/txs", bytes);
+  EXPECT_EQ(reply.status, 200u);
+  EXPECT_EQ(reply.content_type, "application/json");
+  json submitted = reply.parsed();
+  ASSERT_TRUE(submitted.contains("result")) << reply.body;
+  EXPECT_EQ(submitted["result"]["hash"], to_hex(tx.hash));
+  EXPECT_EQ(submitted["result"]["status"], "pending");
+  EXPECT_TRUE(submitted["id"].is_null());
+
+  // The same bytes again are a duplicate, rejected as tx_submit would.
+  json again = client_->request(http::verb::post, "/v1/txs", bytes).parsed();
+  ASSERT_TRUE(again.contains("error")) << again.dump();
+  EXPECT_EQ(again["error"]["code"], kTxRejected);
+  EXPECT_EQ(again["error"]["data"]["hash"], to_hex(tx.hash));
+
+  json malformed = client_->request(http::verb::post, "/v1/txs", "not a tx").parsed();
+  ASSERT_TRUE(malformed.contains("error")) << malformed.dump();
+  EXPECT_EQ(malformed["error"]["code"], kTxRejected);
+  EXPECT_EQ(malformed["error"]["data"]["name"], "tx_malformed");
+
+  json empty = client_->request(http::verb::post, "/v1/txs", "").parsed();
+  ASSERT_TRUE(empty.contains("error")) << empty.dump();
+  EXPECT_EQ(empty["error"]["code"], kInvalidRequest);
+  EXPECT_NE(empty["error"]["message"].get<std::string>().find("empty"), std::string::npos);
+
+  EXPECT_EQ(client_->request(http::verb::get, "/v1/txs").status, 405u);
+
+  commit_block();
+  json committed = call(*client_, "tx_get", {{"hash", to_hex(tx.hash)}});
+  ASSERT_TRUE(committed.contains("result")) << committed.dump();
+  EXPECT_EQ(committed["result"]["status"], "committed");
+  EXPECT_EQ(committed["result"]["tx"]["ops"][0]["transfer"]["amount"][0]["amount"], "777");
+}
+
 TEST_F(RpcServerTest, TxGetAcceptsUppercaseAndPrefix) {
   auto tx = make_transfer(user_key_, "rpc-test", 0, random_address(), "1");
   ASSERT_TRUE(call(*client_, "tx_submit", {{"tx", "0x" + to_hex(tx.bytes)}}).contains("result"));

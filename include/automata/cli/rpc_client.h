@@ -3,6 +3,7 @@
 // and reopened once when the node closed it while idle.
 #pragma once
 
+#include "automata/types/bytes.h"
 #include "automata/types/status.h"
 
 #include <nlohmann/json_fwd.hpp>
@@ -90,6 +91,12 @@ class RpcClient {
   // the request once instead of passing through the JSON serializer.
   Status call_serialized(const std::string& method, std::string_view params_json, nlohmann::json* result,
                          RpcError* error = nullptr);
+
+  // Submits signed tx bytes with POST /v1/txs, which answers as tx_submit
+  // does without the hex and JSON around the tx, and stores the result as
+  // call() does. A node without that route (HTTP 404 or 405) gets the same
+  // tx through tx_submit instead.
+  Status submit_tx_bytes(const Bytes& tx, nlohmann::json* result, RpcError* error = nullptr);
 
   // GET target; stores the HTTP status and body. Same transport failures as
   // call().

@@ -100,6 +100,12 @@ class Handler {
   // notifications (requests without an id), which get no response.
   std::string handle(std::string_view body);
 
+  // Submits the signed tx bytes of a POST /v1/txs body, as tx_submit does
+  // with the hex of the same bytes, and returns a JSON-RPC 2.0 response
+  // body with a null id: the tx_submit result, or its error (-32002 with
+  // the result code for a rejected tx, -32600 for an empty body).
+  std::string submit_tx_bytes(std::string_view tx);
+
   // Body of an error response with a null id, for transport-level failures
   // such as an oversized body.
   static std::string error_body(int code, const std::string& message);
