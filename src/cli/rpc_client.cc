@@ -325,7 +325,7 @@ Status RpcClient::submit_tx_bytes(const Bytes& tx, json* result, RpcError* error
   if (response.result() == http::status::not_found || response.result() == http::status::method_not_allowed) {
     return call_serialized("tx_submit", R"({"tx":")" + to_hex(tx) + R"("})", result, error);
   }
-  // The route answers with a JSON-RPC 2.0 response whose id is null.
+  // The route returns a JSON-RPC 2.0 response whose id is null.
   Status decoded = decode_response("tx_submit", response.body(), std::nullopt, result, error);
   if (decoded.kind() == Status::Kind::kIoError && response.result_int() != 200) {
     return Status::io_error("tx_submit: node at " + impl_->url + " returned HTTP " +
