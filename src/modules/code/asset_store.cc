@@ -78,10 +78,12 @@ Status add_known_blob_sizes(ObjectContext& context, ByteView version_id, KnownBl
   v1::StoredVersion version;
   Status status = objects::read_record(*context.state, keys::version(version_id), &version, &found);
   if (!status.is_ok() || !found) return status;
-  v1::CodeTree stored;
-  status = objects::read_record(*context.state, keys::tree(as_view(version.version().tree_hash())), &stored, &found);
+  auto stored = std::make_unique<v1::CodeTree>();
+  status = objects::read_record(*context.state, keys::tree(as_view(version.version().tree_hash())), stored.get(), &found);
   if (!status.is_ok() || !found) return status;
-  for (const v1::StoredTreeEntry& entry : stored.entries()) sizes->emplace(entry.blob_hash(), entry.size());
+  sizes->sizes.reserve(sizes->sizes.size() + static_cast<size_t>(stored->entries_size()));
+  for (const v1::StoredTreeEntry& entry : stored->entries()) sizes->sizes.emplace(entry.blob_hash(), entry.size());
+  sizes->trees.push_back(std::move(stored));
   return Status::ok();
 }
 
@@ -89,21 +91,27 @@ Status build_tree(ObjectContext& context, const google::protobuf::RepeatedPtrFie
                   const KnownBlobSizes* known, BuiltTree* tree, OpResult* result) {
   *result = charge(context, gas::kPerTreeEntry * static_cast<uint64_t>(entries.size()), "hashing the tree");
   if (!result->ok()) return Status::ok();
-  std::vector<v1::TreeEntry> sorted(entries.begin(), entries.end());
+  std::vector<const v1::TreeEntry*> sorted;
+  sorted.reserve(static_cast<size_t>(entries.size()));
+  for (const v1::TreeEntry& entry : entries) sorted.push_back(&entry);
   std::sort(sorted.begin(), sorted.end(),
-            [](const v1::TreeEntry& a, const v1::TreeEntry& b) { return a.path() < b.path(); });
+            [](const v1::TreeEntry* a, const v1::TreeEntry* b) { return a->path() < b->path(); });
 
-  // A blob named by several files is read once.
-  std::map<std::string, uint64_t> sizes;
+  // A blob named by several files is read and charged once. The map is
+  // only looked up, never iterated.
+  std::unordered_map<std::string_view, uint64_t> sizes;
+  sizes.reserve(sorted.size());
   tree->stored.Clear();
-  for (const v1::TreeEntry& entry : sorted) {
+  tree->stored.mutable_entries()->Reserve(static_cast<int>(sorted.size()));
+  for (const v1::TreeEntry* entry_pointer : sorted) {
+    const v1::TreeEntry& entry = *entry_pointer;
     auto cached = sizes.find(entry.blob_hash());
     if (cached == sizes.end()) {
       *result = charge(context, gas::kPerObjectRead, "reading a blob");
       if (!result->ok()) return Status::ok();
-      const auto hit = known != nullptr ? known->find(entry.blob_hash()) : KnownBlobSizes::const_iterator{};
+      auto hit = known != nullptr ? known->sizes.find(entry.blob_hash()) : decltype(known->sizes)::const_iterator{};
       uint64_t size = 0;
-      if (known != nullptr && hit != known->end()) {
+      if (known != nullptr && hit != known->sizes.end()) {
         size = hit->second;
       } else {
         std::optional<Bytes> blob;

@@ -7,10 +7,10 @@
 #include "automata/v1/code.pb.h"
 #include "automata/v1/code_state.pb.h"
 
-#include <functional>
-#include <map>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace automata::code::detail {
@@ -46,8 +46,13 @@ Status load_version(ObjectContext& context, ByteView id, ByteView asset_id, v1::
 // Loads a stored content tree by hash; kObjectNotFound when absent.
 Status load_tree(ObjectContext& context, ByteView hash, v1::CodeTree* tree, OpResult* result);
 
-// Blob sizes already recorded in stored trees, keyed by blob hash bytes.
-using KnownBlobSizes = std::map<std::string, uint64_t, std::less<>>;
+// Blob sizes already recorded in stored trees. The keys are blob hash
+// bytes that point into the trees kept here. Only looked up, never
+// iterated, so the hash map's order cannot reach the state.
+struct KnownBlobSizes {
+  std::vector<std::unique_ptr<v1::CodeTree>> trees;
+  std::unordered_map<std::string_view, uint64_t> sizes;
+};
 
 // Adds the blob sizes of the tree of version_id to sizes. A version or
 // tree that is absent adds nothing; the op that names it reports that.

@@ -119,9 +119,19 @@ std::string branch_name_problem(std::string_view name) {
 }
 
 Hash32 tree_hash(const std::vector<v1::TreeEntry>& sorted_entries) {
-  std::vector<Bytes> leaves;
-  leaves.reserve(sorted_entries.size());
-  for (const v1::TreeEntry& entry : sorted_entries) leaves.push_back(to_bytes(entry.SerializeAsString()));
+  std::vector<const v1::TreeEntry*> pointers;
+  pointers.reserve(sorted_entries.size());
+  for (const v1::TreeEntry& entry : sorted_entries) pointers.push_back(&entry);
+  return tree_hash(pointers);
+}
+
+Hash32 tree_hash(const std::vector<const v1::TreeEntry*>& sorted_entries) {
+  std::vector<Bytes> leaves(sorted_entries.size());
+  for (size_t i = 0; i < sorted_entries.size(); ++i) {
+    const v1::TreeEntry& entry = *sorted_entries[i];
+    leaves[i].resize(entry.ByteSizeLong());
+    entry.SerializeWithCachedSizesToArray(leaves[i].data());
+  }
   return crypto::merkle_root(leaves);
 }
 

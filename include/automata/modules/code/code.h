@@ -65,6 +65,8 @@ std::string branch_name_problem(std::string_view name);
 // RFC 6962 Merkle root over the serialized TreeEntry messages sorted by
 // path. REQUIRES: entries are sorted by path.
 Hash32 tree_hash(const std::vector<v1::TreeEntry>& sorted_entries);
+// The same hash over entries held elsewhere, sorted by path.
+Hash32 tree_hash(const std::vector<const v1::TreeEntry*>& sorted_entries);
 
 // Stateless shape checks (stage 1). kOk, or the code with log naming the
 // field, the value and the bound or rule it breaks.
