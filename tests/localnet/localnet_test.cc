@@ -2,7 +2,9 @@
 // that reach consensus over P2P. Each TEST runs its own localnet, because
 // gtest_discover_tests runs every TEST in a separate process.
 #include "automata/crypto/bech32.h"
+#include "automata/consensus/codec.h"
 #include "automata/crypto/keys.h"
+#include "automata/node/sign_state_file.h"
 #include "automata/v1/consensus.pb.h"
 #include "localnet/localnet.h"
 
@@ -116,10 +118,14 @@ void expect_no_evidence(const Localnet& net, const std::vector<size_t>& nodes) {
 // The signer state file of a home, or nullopt when it is missing or does
 // not parse.
 std::optional<v1::LastSignState> read_sign_state(const fs::path& home) {
-  const std::string bytes = read_file(home / "consensus" / "sign_state.pb");
-  if (bytes.empty()) return std::nullopt;
+  const fs::path path = home / "consensus" / "sign_state.pb";
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::nullopt;
+  consensus::LastSignState loaded;
+  if (!node::FileSignStateStore::load(path.string(), &loaded).is_ok()) return std::nullopt;
+  const Bytes bytes = consensus::encode_last_sign_state(loaded);
   v1::LastSignState state;
-  if (!state.ParseFromString(bytes)) return std::nullopt;
+  if (!state.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return std::nullopt;
   return state;
 }
 
