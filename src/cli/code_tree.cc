@@ -74,13 +74,27 @@ FileStat file_stat_of(const struct stat& st) {
   return stat;
 }
 
+// The path of entry relative to root with '/' separators. The directory
+// iterator builds each entry's path as root / name..., so the prefix is cut
+// off as a string instead of through lexically_relative, which splits both
+// paths into components for each of thousands of files.
+std::string relative_path(const fs::path& root, const fs::path& entry) {
+  const std::string& full = entry.native();
+  const std::string& prefix = root.native();
+  if (!prefix.empty() && full.size() > prefix.size() && full.compare(0, prefix.size(), prefix) == 0) {
+    if (prefix.back() == '/') return full.substr(prefix.size());
+    if (full[prefix.size()] == '/') return full.substr(prefix.size() + 1);
+  }
+  return entry.lexically_relative(root).generic_string();
+}
+
 // Adds one regular file to the scan: checks its path and size, then takes
 // its hash from the cache when its stat matches, and reads and hashes it
 // otherwise. scan_start_ns is coarse_clock_ns() before the first stat.
 Status add_file(const fs::path& root, const fs::directory_entry& entry, const CodeTreeLimits& limits,
                 const CodeCache* cache, int64_t scan_start_ns, crypto::Sha256& hasher, std::string& buffer,
                 CodeScan* out) {
-  std::string path = entry.path().lexically_relative(root).generic_string();
+  std::string path = relative_path(root, entry.path());
   std::string rule = check_code_path(path, limits.max_path_bytes);
   if (!rule.empty()) return Status::invalid_argument("invalid path '" + path + "': " + rule);
 
@@ -141,9 +155,8 @@ Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) return Status::io_error("cannot read directory " + dir.string() + ": " + ec.message());
     const fs::directory_entry& entry = *it;
-    std::string shown = entry.path().lexically_relative(dir).generic_string();
     if (entry.is_symlink(ec)) {
-      out->warnings.push_back("skipped symlink " + shown);
+      out->warnings.push_back("skipped symlink " + relative_path(dir, entry.path()));
       continue;
     }
     if (entry.is_directory(ec)) {
@@ -151,7 +164,7 @@ Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan
       continue;
     }
     if (!entry.is_regular_file(ec)) {
-      out->warnings.push_back("skipped " + shown + ": not a regular file");
+      out->warnings.push_back("skipped " + relative_path(dir, entry.path()) + ": not a regular file");
       continue;
     }
     if (out->files.size() >= limits.max_files) {

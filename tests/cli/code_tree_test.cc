@@ -67,6 +67,37 @@ TEST(CodeTree, ScanSkipsGitBuildAndSymlinks) {
   EXPECT_NE(scan.warnings[0].find("symlink link.md"), std::string::npos) << scan.warnings[0];
 }
 
+TEST(CodeTree, ScanPathsIgnoreHowDirIsSpelled) {
+  TempDir dir;
+  fs::path root = fs::path(dir.path()) / "tree";
+  write_file(root / "a.txt", "a\n");
+  write_file(root / "sub/b.txt", "b\n");
+  const std::vector<std::string> expected = {"a.txt", "sub/b.txt"};
+
+  std::vector<fs::path> spellings = {root, root.string() + "/", root / "sub" / "..", root.string() + "//"};
+  for (const fs::path& spelling : spellings) {
+    CodeScan scan;
+    Status s = scan_code_dir(spelling, CodeTreeLimits{}, &scan);
+    ASSERT_TRUE(s.is_ok()) << spelling << ": " << s.to_string();
+    std::vector<std::string> paths;
+    for (const auto& file : scan.files) paths.push_back(file.path);
+    EXPECT_EQ(paths, expected) << "scanned as " << spelling;
+  }
+
+  // A relative spelling, from inside the parent directory.
+  fs::path previous = fs::current_path();
+  fs::current_path(fs::path(dir.path()));
+  for (const fs::path& spelling : {fs::path("tree"), fs::path("./tree"), fs::path("tree/.")}) {
+    CodeScan scan;
+    Status s = scan_code_dir(spelling, CodeTreeLimits{}, &scan);
+    ASSERT_TRUE(s.is_ok()) << spelling << ": " << s.to_string();
+    std::vector<std::string> paths;
+    for (const auto& file : scan.files) paths.push_back(file.path);
+    EXPECT_EQ(paths, expected) << "scanned as " << spelling;
+  }
+  fs::current_path(previous);
+}
+
 TEST(CodeTree, ScanRejectsOversizedFile) {
   TempDir dir;
   write_file(fs::path(dir.path()) / "big.bin", std::string(2049, 'x'));
