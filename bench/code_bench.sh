@@ -6,10 +6,12 @@
 # starts a fresh automatad dev node on a free loopback port in a temporary
 # home and times, in the same run:
 #   1. automata code publish of the tree
-#   2. automata code commit after a change touching CHANGED files (default 20)
-#   3. git init && git add -A && git commit of the same tree
-#   4. git add -A && git commit of the same change
-# and prints the load average before and after the timed steps. The CLI's
+#   2. git init && git add -A && git commit of the same tree
+#   3. ROUNDS times (default 5): a change touching CHANGED files (default 20)
+#      in both trees, automata code commit of it, then git add -A && git
+#      commit of it
+# It prints every commit time, the two medians and the load average
+# before and after the timed steps. The CLI's
 # stat cache lives in the temporary home. COLD_CACHE=1 deletes it before the
 # commit, so that the commit hashes every file and queries blobs_missing
 # for every hash, as it did before the cache existed.
@@ -22,6 +24,7 @@ seed=${SEED:-42}
 files=${FILES:-2000}
 total_bytes=${TOTAL_BYTES:-10000000}
 changed=${CHANGED:-20}
+rounds=${ROUNDS:-5}
 
 for tool in "$bin/apps/automatad" "$bin/apps/automata"; do
   [[ -x "$tool" ]] || { echo "error: $tool not found; build it first (see the header of $0)" >&2; exit 1; }
@@ -93,13 +96,6 @@ publish_s=$(elapsed "$start" "$end")
 asset=$(sed -n 's/^asset \([0-9a-f]\{64\}\).*/\1/p' <<< "$publish_out")
 [[ -n "$asset" ]] || { echo "error: publish printed no asset id:"; echo "$publish_out"; cat "$work/publish.err"; exit 1; } >&2
 
-change_tree "$work/tree"
-[[ ${COLD_CACHE:-0} == 1 ]] && rm -rf "$AUTOMATA_CODE_CACHE_DIR"
-start=$(now)
-"${cli[@]}" code commit "$asset" "$work/tree" -m "change $changed files" --from dev --wait > "$work/commit.out"
-end=$(now)
-commit_s=$(elapsed "$start" "$end")
-
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@localhost GIT_COMMITTER_NAME=bench \
   GIT_COMMITTER_EMAIL=bench@localhost
 start=$(now)
@@ -107,16 +103,35 @@ start=$(now)
 end=$(now)
 git_init_s=$(elapsed "$start" "$end")
 
-change_tree "$work/git-tree"
-start=$(now)
-(cd "$work/git-tree" && git add -A && git commit -q -m "change $changed files")
-end=$(now)
-git_commit_s=$(elapsed "$start" "$end")
+# Each round changes the same files in both trees, commits with automata,
+# then with git, so that both see the same machine state.
+commit_times=()
+git_times=()
+for round in $(seq 1 "$rounds"); do
+  change_tree "$work/tree"
+  change_tree "$work/git-tree"
+  [[ ${COLD_CACHE:-0} == 1 ]] && rm -rf "$AUTOMATA_CODE_CACHE_DIR"
+  start=$(now)
+  "${cli[@]}" code commit "$asset" "$work/tree" -m "change $changed files, round $round" --from dev --wait \
+    > "$work/commit.out"
+  end=$(now)
+  commit_times+=("$(elapsed "$start" "$end")")
+  start=$(now)
+  (cd "$work/git-tree" && git add -A && git commit -q -m "change $changed files, round $round")
+  end=$(now)
+  git_times+=("$(elapsed "$start" "$end")")
+done
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
+commit_median=$(median "${commit_times[@]}")
+git_median=$(median "${git_times[@]}")
+ratio=$(python3 -c "print('%.2f' % ($commit_median / $git_median))")
+
 echo "load average (1, 5, 15 min): ${load_before} before, ${load_after} after"
 echo "automata code publish:             ${publish_s} s"
-echo "automata code commit ($changed files):  ${commit_s} s (stat cache $([[ ${COLD_CACHE:-0} == 1 ]] && echo cold || echo warm))"
 echo "git init + add + commit:           ${git_init_s} s"
-echo "git add + commit ($changed files):      ${git_commit_s} s"
+echo "automata code commit ($changed files), stat cache $([[ ${COLD_CACHE:-0} == 1 ]] && echo cold || echo warm): ${commit_times[*]} s"
+echo "git add + commit ($changed files):  ${git_times[*]} s"
+echo "commit medians: automata ${commit_median} s, git ${git_median} s, ratio ${ratio}"

@@ -37,6 +37,24 @@ bool parse_int(std::string_view text, Int* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
+// Decodes 64 hex digits into out; false for any other text.
+bool parse_hash(std::string_view text, Hash32* out) {
+  if (text.size() != 2 * out->size()) return false;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < out->size(); ++i) {
+    int high = digit(text[2 * i]);
+    int low = digit(text[2 * i + 1]);
+    if (high < 0 || low < 0) return false;
+    (*out)[i] = static_cast<uint8_t>(high * 16 + low);
+  }
+  return true;
+}
+
 // Splits line at the first `count` spaces into count + 1 fields; the last
 // field keeps any further spaces (a path may contain them).
 bool split_fields(std::string_view line, size_t count, std::vector<std::string_view>* fields) {
@@ -133,16 +151,17 @@ Status decode_code_cache(const std::string& text, CodeCache* cache) {
     CodeCacheEntry entry;
     FileStat& st = entry.stat;
     int valid = 0;
-    std::optional<Bytes> hash;
-    bool ok = split_fields(lines[i], 8, &fields) && (hash = from_hex(fields[0])) && hash->size() == 32 &&
+    bool ok = split_fields(lines[i], 8, &fields) && parse_hash(fields[0], &entry.blob_hash) &&
               parse_int(fields[1], &valid) && (valid == 0 || valid == 1) && parse_int(fields[2], &st.mode) &&
               (st.mode == kModeRegular || st.mode == kModeExecutable) && parse_int(fields[3], &st.size) &&
               parse_int(fields[4], &st.mtime_ns) && parse_int(fields[5], &st.ctime_ns) &&
               parse_int(fields[6], &st.inode) && parse_int(fields[7], &st.device) && !fields[8].empty();
     if (!ok) return Status::invalid_argument("entry line " + std::to_string(i + 1) + " is malformed");
-    entry.blob_hash = *to_array<32>(*hash);
     entry.stat_valid = valid == 1;
-    cache->entries[std::string(fields[8])] = entry;
+    // encode_code_cache writes paths in map order, so each insert lands at
+    // the end and the hint makes it constant time. A hint that misses (a
+    // file edited by hand) still inserts correctly.
+    cache->entries.insert_or_assign(cache->entries.end(), std::string(fields[8]), entry);
   }
   return Status::ok();
 }

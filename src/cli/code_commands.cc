@@ -107,6 +107,8 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
 struct TreeOpCache {
   std::string asset_hex;   // empty for publish: the cache is only written
   std::string parent_hex;  // head the new version follows, or empty
+  // When set, looks up parent_hex on the main thread while the scan runs.
+  std::function<Status(std::string* parent_hex)> resolve_parent;
 };
 
 // Scans dir, uploads the blobs the chain lacks, then submits the op that
@@ -129,6 +131,14 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
     }
     return scan_code_dir(dir, CodeTreeLimits{}, &scan, &cache);
   });
+  std::string parent_hex = cache_key.parent_hex;
+  if (cache_key.resolve_parent) {
+    Status resolved = cache_key.resolve_parent(&parent_hex);
+    if (!resolved.is_ok()) {
+      scanned.wait();
+      return resolved;
+    }
+  }
   std::unique_ptr<CodeSigner> signer;
   Status open_status = CodeSigner::open(ctx, options, &signer);
   Status s = scanned.get();
@@ -142,7 +152,7 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
              << " unchanged since the stat cache" << std::endl;
   }
   std::set<Hash32> on_chain;
-  if (!cache_key.parent_hex.empty() && cache.version_hex == cache_key.parent_hex) {
+  if (!parent_hex.empty() && cache.version_hex == parent_hex) {
     for (const auto& [path, entry] : cache.entries) on_chain.insert(entry.blob_hash);
   }
   EncodedOp version_op = make_op(scan);
@@ -247,19 +257,23 @@ void add_commit(CLI::App* code, Context& ctx) {
       Hash32 asset{};
       Status s = parse_id(args->asset, "asset id", &asset);
       if (!s.is_ok()) return s;
-      Hash32 head{};
-      s = branch_head(ctx, to_hex(asset), args->branch, &head);
-      if (!s.is_ok()) return s;
+      // The branch head is read while the directory is scanned.
+      auto head = std::make_shared<Hash32>();
+      auto resolve = [&ctx, args, asset, head](std::string* parent_hex) {
+        Status resolved = branch_head(ctx, to_hex(asset), args->branch, head.get());
+        if (resolved.is_ok()) *parent_hex = to_hex(*head);
+        return resolved;
+      };
       auto make_op = [args, asset, head](const CodeScan& scan) {
         v1::CodeCommit op;
         op.set_asset_id(bytes_of(asset));
         op.set_branch(args->branch);
         op.set_message(args->message);
-        op.set_expected_head(bytes_of(head));
+        op.set_expected_head(bytes_of(*head));
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodeCommit, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), to_hex(head)});
+      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), "", resolve});
     };
   });
 }
