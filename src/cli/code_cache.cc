@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -67,6 +68,23 @@ bool split_fields(std::string_view line, size_t count, std::vector<std::string_v
   }
   fields->push_back(line);
   return true;
+}
+
+// Deletes the cache files (and temporary files of interrupted saves) in
+// cache_dir, other than keep, whose last save is older than
+// kCodeCacheMaxAgeDays. A save renames over its file, so a directory that
+// is still committed from keeps its cache.
+void remove_stale_cache_files(const fs::path& cache_dir, const fs::path& keep) {
+  const auto cutoff = fs::file_time_type::clock::now() - std::chrono::hours(24 * kCodeCacheMaxAgeDays);
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(cache_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    bool ours = name.ends_with(".cache") || name.find(".cache.tmp.") != std::string::npos;
+    if (!ours || entry.path() == keep || !entry.is_regular_file(ec)) continue;
+    auto written = entry.last_write_time(ec);
+    if (ec || written >= cutoff) continue;
+    fs::remove(entry.path(), ec);
+  }
 }
 
 }  // namespace
@@ -226,6 +244,7 @@ Status save_code_cache(const fs::path& cache_dir, const CodeCache& cache) {
     fs::remove(temporary, ignored);
     return Status::io_error("cannot rename " + temporary.string() + " to " + path.string() + ": " + ec.message());
   }
+  remove_stale_cache_files(cache_dir, path);
   return Status::ok();
 }
 

@@ -206,6 +206,25 @@ TEST_F(CodeCacheTest, CacheOfOtherAssetIsSeparate) {
   EXPECT_EQ(warning, "");
 }
 
+TEST_F(CodeCacheTest, SaveDeletesCacheFilesUnusedForAMonth) {
+  scan_and_save("");
+  const fs::path own = code_cache_path(cache_dir_, asset_, root_);
+  const fs::path stale = cache_dir_ / (std::string(64, '1') + ".cache");
+  const fs::path stale_temp = cache_dir_ / (std::string(64, '2') + ".cache.tmp.4242");
+  const fs::path recent = cache_dir_ / (std::string(64, '3') + ".cache");
+  const fs::path unrelated = cache_dir_ / "notes.txt";
+  const auto old_time = fs::file_time_type::clock::now() - std::chrono::hours(24 * (kCodeCacheMaxAgeDays + 1));
+  for (const fs::path& path : {stale, stale_temp, recent, unrelated}) write_file(path, "x");
+  for (const fs::path& path : {stale, stale_temp, unrelated}) fs::last_write_time(path, old_time);
+
+  scan_and_save("");
+  EXPECT_TRUE(fs::exists(own));
+  EXPECT_FALSE(fs::exists(stale)) << "a cache file not saved for a month is deleted";
+  EXPECT_FALSE(fs::exists(stale_temp)) << "an old temporary file of a save is deleted";
+  EXPECT_TRUE(fs::exists(recent));
+  EXPECT_TRUE(fs::exists(unrelated)) << "files that are not cache files stay";
+}
+
 TEST(CodeCacheFormat, RoundTrip) {
   CodeCache cache;
   cache.asset_hex = std::string(64, 'a');
