@@ -57,6 +57,7 @@ struct CodeSigner::State {
   uint64_t next_nonce = 0;
   // Set when the node has no tx_results method, so that waits use tx_get.
   bool legacy_tx_get = false;
+  CodeTreeLimits tree_limits;
 };
 
 CodeSigner::CodeSigner(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -64,6 +65,7 @@ CodeSigner::~CodeSigner() = default;
 
 const Address& CodeSigner::address() const { return state_->address; }
 const CodeTxOptions& CodeSigner::options() const { return state_->options; }
+const CodeTreeLimits& CodeSigner::tree_limits() const { return state_->tree_limits; }
 
 uint64_t CodeSigner::next_nonce() const { return state_->next_nonce; }
 
@@ -88,6 +90,15 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   state->chain_id = status.value("chain_id", std::string());
   s = json_uint(status, "min_gas_price", &state->min_gas_price);
   if (!s.is_ok()) return s;
+  // Nodes that predate the limits field report none; a zero keeps the default.
+  const json limits = status.value("limits", json::object());
+  auto limit = [&limits](const char* name, uint64_t* out) {
+    auto it = limits.find(name);
+    if (it != limits.end() && it->is_number_unsigned() && it->get<uint64_t>() > 0) *out = it->get<uint64_t>();
+  };
+  limit("max_blob_bytes", &state->tree_limits.max_blob_bytes);
+  limit("max_files_per_version", &state->tree_limits.max_files);
+  limit("max_path_bytes", &state->tree_limits.max_path_bytes);
 
   json account;
   s = ctx.call("account_get", {{"address", crypto::encode_address(state->address)}}, &account);

@@ -103,6 +103,16 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   return Status::ok();
 }
 
+// Limits for a scan that runs before node_status reports the chain's: a
+// blob must fit in one tx, and the rest is checked after the scan.
+CodeTreeLimits scan_limits(const CodeTxOptions& options) {
+  CodeTreeLimits limits;
+  limits.max_blob_bytes = std::max(limits.max_blob_bytes, options.max_tx_bytes);
+  limits.max_files = std::max<uint64_t>(limits.max_files, 1'000'000);
+  limits.max_path_bytes = std::max<uint64_t>(limits.max_path_bytes, 4096);
+  return limits;
+}
+
 // The asset and parent version under which run_tree_op uses the stat cache.
 struct TreeOpCache {
   std::string asset_hex;   // empty for publish: the cache is only written
@@ -129,7 +139,7 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
       Status loaded = load_code_cache(code_cache_dir(), cache_key.asset_hex, dir, &cache, &cache_warning);
       if (!loaded.is_ok()) return loaded;
     }
-    return scan_code_dir(dir, CodeTreeLimits{}, &scan, &cache);
+    return scan_code_dir(dir, scan_limits(options), &scan, &cache);
   });
   std::string parent_hex = cache_key.parent_hex;
   if (cache_key.resolve_parent) {
@@ -147,6 +157,8 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   s = check_scan(ctx, dir, &scan);
   if (!s.is_ok()) return s;
   if (!open_status.is_ok()) return open_status;
+  s = check_scan_limits(dir, scan, signer->tree_limits());
+  if (!s.is_ok()) return s;
   if (!cache.entries.empty()) {
     *ctx.err << "scanned " << scan.files.size() << " files: " << scan.files_read << " read, " << scan.files_cached
              << " unchanged since the stat cache" << std::endl;

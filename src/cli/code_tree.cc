@@ -181,6 +181,23 @@ Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan
   return Status::ok();
 }
 
+Status check_scan_limits(const std::string& dir, const CodeScan& scan, const CodeTreeLimits& limits) {
+  if (scan.files.size() > limits.max_files) {
+    return Status::invalid_argument(dir + " has " + std::to_string(scan.files.size()) + " files, more than the max of " +
+                                    std::to_string(limits.max_files) + " files per version");
+  }
+  for (const CodeFile& file : scan.files) {
+    std::string rule = check_code_path(file.path, limits.max_path_bytes);
+    if (!rule.empty()) return Status::invalid_argument("invalid path '" + file.path + "': " + rule);
+    if (file.size > limits.max_blob_bytes) {
+      return Status::invalid_argument("file '" + file.path + "' has " + std::to_string(file.size) +
+                                      " bytes, above the max blob size of " + std::to_string(limits.max_blob_bytes) +
+                                      " bytes");
+    }
+  }
+  return Status::ok();
+}
+
 std::string serialize_tree_entry(const CodeFile& file) {
   v1::TreeEntry entry;
   entry.set_path(file.path);

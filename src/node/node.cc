@@ -187,6 +187,10 @@ Status Node::open(const StartOptions& options, std::unique_ptr<Node>* out) {
   info.version = kVersion;
   info.validator_address = crypto::address_of(pubkey);
   info.min_gas_price = services->genesis.params.min_gas_price;
+  info.limits.max_tx_bytes = services->genesis.params.max_tx_bytes;
+  info.limits.max_blob_bytes = services->genesis.params.max_blob_bytes;
+  info.limits.max_files_per_version = services->genesis.params.max_files_per_version;
+  info.limits.max_path_bytes = services->genesis.params.max_path_bytes;
   info.fragments = services->fragment_service.get();
   ConsensusDriver* driver = services->driver.get();
   p2p::Network* network = services->network.get();

@@ -271,6 +271,11 @@ class Dispatcher {
         {"catching_up", consensus.catching_up},
         {"peers", peers},
         {"consensus", {{"height", consensus.height}, {"round", consensus.round}, {"step", consensus.step}}},
+        {"limits",
+         {{"max_tx_bytes", info_.limits.max_tx_bytes},
+          {"max_blob_bytes", info_.limits.max_blob_bytes},
+          {"max_files_per_version", info_.limits.max_files_per_version},
+          {"max_path_bytes", info_.limits.max_path_bytes}}},
     };
   }
 

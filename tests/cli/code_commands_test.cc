@@ -84,6 +84,8 @@ class FakeCodeNode {
     return missing_queries_;
   }
 
+  // node_status "limits" when set; a node without them reports none.
+  json limits;
   // False: answer POST /v1/txs with 404, as an older node does.
   bool serve_tx_bytes = true;
   // False: reply to tx_results with "method not found", as an older node does.
@@ -130,6 +132,7 @@ class FakeCodeNode {
     methods_.push_back(method);
     if (method == "node_status") {
       reply["result"] = {{"chain_id", "automata-test"}, {"height", 3}, {"min_gas_price", 1}};
+      if (!limits.is_null()) reply["result"]["limits"] = limits;
     } else if (method == "account_get") {
       reply["result"] = {{"nonce", 5}, {"balances", json::array()}};
     } else if (method == "blobs_missing") {
@@ -329,6 +332,37 @@ TEST_F(CodeCommandsTest, SubmitFallsBackToTxSubmitWithoutTxBytesRoute) {
   EXPECT_EQ(std::count(methods.begin(), methods.end(), "tx_submit"), 1) << "the tx went through tx_submit";
   ASSERT_EQ(node_.bodies().size(), 1u);
   EXPECT_TRUE(node_.bodies()[0].ops(node_.bodies()[0].ops_size() - 1).has_code_publish());
+}
+
+TEST_F(CodeCommandsTest, TreeLimitsComeFromNodeStatus) {
+  // 300 KiB is above the compiled-in 256 KiB blob bound but within this
+  // chain's, so the publish goes through.
+  node_.limits = {{"max_tx_bytes", 1 << 20}, {"max_blob_bytes", 300 * 1024}, {"max_files_per_version", 3},
+                  {"max_path_bytes", 64}};
+  std::string big(280 * 1024, 'b');
+  std::string dir = write_tree("tree", {{"big.bin", big}, {"a.txt", "a\n"}});
+  RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "big-blobs", "--wait"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+
+  // A chain with smaller bounds rejects before anything is sent.
+  node_.limits["max_blob_bytes"] = 100;
+  size_t submitted = node_.bodies().size();
+  result = run({"code", "publish", dir, "--from", "dev", "--name", "small-blobs"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("big.bin"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("max blob size of 100 bytes"), std::string::npos) << result.err;
+
+  node_.limits["max_blob_bytes"] = 1 << 20;
+  std::string many = write_tree("many", {{"1.txt", "1"}, {"2.txt", "2"}, {"3.txt", "3"}, {"4.txt", "4"}});
+  result = run({"code", "publish", many, "--from", "dev", "--name", "many"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("more than the max of 3 files per version"), std::string::npos) << result.err;
+
+  std::string deep = write_tree("deep", {{std::string(70, 'p') + ".txt", "p"}});
+  result = run({"code", "publish", deep, "--from", "dev", "--name", "deep"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("a path is at most 64 bytes"), std::string::npos) << result.err;
+  EXPECT_EQ(node_.bodies().size(), submitted) << "no rejected publish reached the node";
 }
 
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {

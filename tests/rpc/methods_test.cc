@@ -26,6 +26,10 @@ TEST_F(RpcServerTest, NodeStatusReportsGenesisChain) {
   EXPECT_EQ(result["catching_up"], false);
   EXPECT_TRUE(result["peers"].is_array());
   EXPECT_EQ(result["state_root"].get<std::string>().size(), 64u);
+  EXPECT_EQ(result["limits"]["max_tx_bytes"], genesis_.params.max_tx_bytes);
+  EXPECT_EQ(result["limits"]["max_blob_bytes"], genesis_.params.max_blob_bytes);
+  EXPECT_EQ(result["limits"]["max_files_per_version"], genesis_.params.max_files_per_version);
+  EXPECT_EQ(result["limits"]["max_path_bytes"], genesis_.params.max_path_bytes);
   EXPECT_EQ(reply["id"], 1);
   EXPECT_EQ(reply["jsonrpc"], "2.0");
 }

@@ -145,6 +145,8 @@ class RpcServerTest : public ::testing::Test {
     info.version = "test-version";
     info.validator_address = crypto::address_of(validator_key_.public_key());
     info.min_gas_price = genesis_.params.min_gas_price;
+    info.limits = {genesis_.params.max_tx_bytes, genesis_.params.max_blob_bytes, genesis_.params.max_files_per_version,
+                   genesis_.params.max_path_bytes};
     handler_ = std::make_unique<Handler>(chain_.get(), mempool_.get(), info, &metrics_);
 
     ServerConfig config;

@@ -67,6 +67,9 @@ class CodeSigner {
 
   const Address& address() const;
   const CodeTxOptions& options() const;
+  // The code tree limits that node_status reported, or the defaults of
+  // CodeTreeLimits for a node that reports none.
+  const CodeTreeLimits& tree_limits() const;
   // The nonce the next submit() signs with.
   uint64_t next_nonce() const;
 

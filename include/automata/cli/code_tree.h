@@ -89,6 +89,12 @@ bool is_skipped_dir_name(std::string_view name);
 Status scan_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out,
                      const CodeCache* cache = nullptr);
 
+// Checks a finished scan against limits (the chain's, which may differ from
+// the limits the scan ran with): the file count, each path's length and
+// each file's size. invalid_argument naming the file, the value and the
+// bound, or ok.
+Status check_scan_limits(const std::string& dir, const CodeScan& scan, const CodeTreeLimits& limits);
+
 // Reads the coarse realtime clock, from which Linux takes file timestamps,
 // in nanoseconds since the epoch. A file written after this call gets an
 // mtime and a ctime not older than the value returned.

@@ -74,6 +74,16 @@ struct EvidenceSummary {
   uint64_t included_height = 0;  // 0 while pending
 };
 
+// Size limits of the chain's genesis params that node_status reports, so
+// that clients check a tx or a code tree before they build and send it.
+// Zero when unknown.
+struct ChainLimits {
+  uint64_t max_tx_bytes = 0;
+  uint64_t max_blob_bytes = 0;
+  uint64_t max_files_per_version = 0;
+  uint64_t max_path_bytes = 0;
+};
+
 // Facts about the node that node_status reports beside chain data. The
 // providers are optional (null in tests without consensus) and must be
 // thread-safe.
@@ -81,6 +91,7 @@ struct NodeInfo {
   std::string version;
   Address validator_address{};
   uint64_t min_gas_price = 0;
+  ChainLimits limits;
   std::function<ConsensusSummary()> consensus;
   // The evidence whose fault is at height, or all when nullopt.
   std::function<std::vector<EvidenceSummary>(std::optional<uint64_t> height)> evidence;
@@ -101,9 +112,9 @@ class Handler {
   std::string handle(std::string_view body);
 
   // Submits the signed tx bytes of a POST /v1/txs body, as tx_submit does
-  // with the hex of the same bytes, and returns a JSON-RPC 2.0 response
-  // body with a null id: the tx_submit result, or its error (-32002 with
-  // the result code for a rejected tx, -32600 for an empty body).
+  // with the hex of the same bytes. Returns a JSON-RPC 2.0 response body
+  // with a null id that holds the tx_submit result or its error: -32002
+  // with the result code for a rejected tx, -32600 for an empty body.
   std::string submit_tx_bytes(std::string_view tx);
 
   // Body of an error response with a null id, for transport-level failures
