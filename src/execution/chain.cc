@@ -130,6 +130,7 @@ TxCheck ChainImpl::check_tx(ByteView tx_bytes) {
     check.nonce = tx.body.nonce();
     check.gas_limit = tx.body.gas_limit();
     check.fee = static_cast<uint64_t>(tx.fee);
+    check.expiry_height = tx.body.expiry_height();
     if (!tx.signature_verified) {
       result = check_tx_signature(tx);
       if (result.ok()) verified_.insert(tx.hash, tx.signature);

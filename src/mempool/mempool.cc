@@ -209,6 +209,7 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes,
   entry.nonce = check.nonce;
   entry.fee = check.fee;
   entry.gas_limit = check.gas_limit;
+  entry.expiry_height = check.expiry_height;
   entry.seq = next_seq_++;
   by_hash_.emplace(entry.hash, &entry);
   by_bytes_.emplace(bytes_key(*entry.bytes), &entry);
@@ -360,31 +361,56 @@ bool Mempool::has_executable() const {
 }
 
 void Mempool::update(uint64_t height, const std::vector<Hash32>& committed) {
+  update_with(height, committed, nullptr);
+}
+
+void Mempool::update(uint64_t height, const std::vector<Hash32>& committed, const std::vector<Address>& senders) {
+  update_with(height, committed, &senders);
+}
+
+void Mempool::update_with(uint64_t height, const std::vector<Hash32>& committed, const std::vector<Address>* senders) {
   std::lock_guard<std::mutex> update_lock(update_mutex_);
 
-  // Phase 1: drop the committed txs and snapshot the rest for the recheck.
+  // Phase 1: drop the committed txs and snapshot the rest for the recheck:
+  // every tx, or with senders only the txs of those accounts and the ones
+  // that expire before the next height.
   std::vector<std::shared_ptr<const Bytes>> snapshot;
   size_t removed_committed = 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
+    std::set<Address> touched;
+    if (senders != nullptr) touched.insert(senders->begin(), senders->end());
     for (const Hash32& hash : committed) {
       auto found = by_hash_.find(hash);
       if (found == by_hash_.end()) continue;
       Address sender = found->second->sender;
       uint64_t nonce = found->second->nonce;
+      if (senders != nullptr) touched.insert(sender);
       erase_locked(sender, nonce);
       ++removed_committed;
     }
-    snapshot.reserve(by_hash_.size());
-    for (const auto& [sender, account] : accounts_) {
-      for (const auto& [nonce, entry] : account.txs) snapshot.push_back(entry.bytes);
+    if (senders == nullptr) {
+      snapshot.reserve(by_hash_.size());
+      for (const auto& [sender, account] : accounts_) {
+        for (const auto& [nonce, entry] : account.txs) snapshot.push_back(entry.bytes);
+      }
+    } else {
+      for (const Address& sender : touched) {
+        auto account = accounts_.find(sender);
+        if (account == accounts_.end()) continue;
+        for (const auto& [nonce, entry] : account->second.txs) snapshot.push_back(entry.bytes);
+      }
+      for (const auto& [sender, account] : accounts_) {
+        if (touched.count(sender) != 0) continue;
+        for (const auto& [nonce, entry] : account.txs) {
+          if (entry.expiry_height != 0 && entry.expiry_height <= height) snapshot.push_back(entry.bytes);
+        }
+      }
     }
     update_generation_.fetch_add(1, std::memory_order_release);
   }
 
   // Phase 2: recheck against the new state without blocking adds.
-  // NOTE: this costs one full check_tx per pooled tx per block, because
-  // Application has no separate, cheaper recheck mode.
   std::vector<TxCheck> checks;
   checks.reserve(snapshot.size());
   for (const auto& bytes : snapshot) checks.push_back(app_->check_tx(*bytes));

@@ -16,6 +16,8 @@
 #include "automata/v1/tx.pb.h"
 
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -57,6 +59,30 @@ std::vector<consensus::DuplicateVoteEvidence> evidence_of(const v1::Block& block
   }
   *status = Status::ok();
   return out;
+}
+
+// Reads TxBody.signer (field 2) from body bytes without parsing the ops.
+// False when the bytes are not a well-formed body with a 32-byte signer.
+bool signer_of(const std::string& body, crypto::PublicKey* key) {
+  namespace wire = google::protobuf::internal;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(body.data()),
+                                            static_cast<int>(body.size()));
+  bool found = false;
+  while (uint32_t tag = in.ReadTag()) {
+    if (wire::WireFormatLite::GetTagFieldNumber(tag) == 2 &&
+        wire::WireFormatLite::GetTagWireType(tag) == wire::WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      std::string signer;
+      if (!in.ReadVarint32(&length) || length != key->size() || !in.ReadString(&signer, static_cast<int>(length))) {
+        return false;
+      }
+      std::copy(signer.begin(), signer.end(), key->begin());
+      found = true;
+    } else if (!wire::WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+  return found && in.ConsumedEntireMessage();
 }
 
 std::string_view step_name(const consensus::Engine& engine) {
@@ -483,13 +509,32 @@ Status ConsensusDriver::apply_decided(uint64_t height, int64_t round, const Byte
   status = app_->commit();
   if (!status.is_ok()) return status;
 
+  // The signers let the mempool recheck only their txs. A tx whose body
+  // does not parse names no signer, so the mempool rechecks every tx then.
   std::vector<Hash32> committed;
+  std::vector<Address> senders;
   committed.reserve(static_cast<size_t>(block.txs_size()));
+  senders.reserve(static_cast<size_t>(block.txs_size()));
+  bool all_senders = true;
   for (const auto& raw : block.txs()) {
     v1::Tx tx;
-    if (tx.ParseFromString(raw)) committed.push_back(crypto::sha256(as_view(tx.body_bytes())));
+    if (!tx.ParseFromString(raw)) {
+      all_senders = false;
+      continue;
+    }
+    committed.push_back(crypto::sha256(as_view(tx.body_bytes())));
+    crypto::PublicKey key{};
+    if (signer_of(tx.body_bytes(), &key)) {
+      senders.push_back(crypto::address_of(key));
+    } else {
+      all_senders = false;
+    }
   }
-  mempool_->update(height, committed);
+  if (all_senders) {
+    mempool_->update(height, committed, senders);
+  } else {
+    mempool_->update(height, committed);
+  }
 
   auto evidence = evidence_of(block, &status);
   if (status.is_ok() && !evidence.empty()) status = evidence_->mark_included(evidence, height);

@@ -53,6 +53,8 @@ class FakeApplication : public execution::Application {
       return check;
     }
     check.sender = address_of(sender);
+    uint64_t expiry = 0;
+    if (in >> expiry) check.expiry_height = expiry;
 
     std::function<void()> hook;
     {
@@ -457,6 +459,40 @@ TEST_F(MempoolTest, UpdateRemovesCommittedAndRechecks) {
 
   // The committed account nonce now rejects a second nonce-0 tx.
   EXPECT_EQ(add(make_tx('a', 0, 50)).code, ResultCode::kNonceTooLow);
+}
+
+TEST_F(MempoolTest, UpdateWithSendersRechecksOnlyThose) {
+  pool();
+  Bytes a0 = make_tx('a', 0, 1);
+  Bytes a1 = make_tx('a', 1, 1);
+  Bytes b0 = make_tx('b', 0, 1);
+  Bytes c0 = to_bytes("c 0 1 1 1");  // expires after height 1
+  Bytes d0 = make_tx('d', 0, 1);
+  Bytes e0 = to_bytes("e 0 1 1 9");  // expires after height 9
+  for (const Bytes& tx : {a0, a1, b0, c0, d0, e0}) ASSERT_EQ(add(tx).code, ResultCode::kOk);
+
+  // Block 1 commits a0 and a tx of d that this pool never saw. b0 would
+  // now fail, but b signed nothing in the block, so it is not rechecked.
+  app_.set_next_nonce('a', 1);
+  app_.set_next_nonce('d', 1);
+  app_.force_code(hash_of(b0), ResultCode::kFeeUnpayable);
+  app_.force_code(hash_of(c0), ResultCode::kExpired);
+  int calls_before = app_.check_calls();
+  pool_->update(1, {hash_of(a0), Hash32{}}, {address_of('a'), address_of('d')});
+
+  EXPECT_EQ(app_.check_calls() - calls_before, 3) << "a1, d0 and the expiring c0";
+  EXPECT_FALSE(pool_->contains(hash_of(a0)));
+  EXPECT_TRUE(pool_->contains(hash_of(a1)));
+  EXPECT_TRUE(pool_->contains(hash_of(b0))) << "b is not a block signer";
+  EXPECT_FALSE(pool_->contains(hash_of(c0))) << "c0 expired";
+  EXPECT_FALSE(pool_->contains(hash_of(d0))) << "d's nonce 0 was used";
+  EXPECT_TRUE(pool_->contains(hash_of(e0)));
+
+  // The full update still rechecks every tx.
+  calls_before = app_.check_calls();
+  pool_->update(2, {});
+  EXPECT_EQ(app_.check_calls() - calls_before, 3) << "a1, b0 and e0";
+  EXPECT_FALSE(pool_->contains(hash_of(b0)));
 }
 
 TEST_F(MempoolTest, UpdateDropMakesLaterNoncesWait) {

@@ -30,6 +30,7 @@ struct TxCheck {
   uint64_t gas_limit = 0;
   uint64_t fee = 0;       // fee in atm (fits 64 bits or the check fails)
   size_t size_bytes = 0;
+  uint64_t expiry_height = 0;  // the tx's last valid height; 0 for none
 };
 
 // Everything needed to build the next block other than the transactions.

@@ -94,9 +94,16 @@ class Mempool {
   // Call after each committed block. Removes the committed hashes, then runs
   // check_tx on every remaining tx against the new state (outside the lock)
   // and drops those now rejected, e.g. nonce too low or fee unpayable. Held
-  // txs whose gap closed become executable. height is used for logging.
+  // txs whose gap closed become executable. height is the committed block's.
   // Thread-safe; concurrent update calls run one after the other.
   void update(uint64_t height, const std::vector<Hash32>& committed);
+
+  // update() that rechecks only the txs whose result the block can have
+  // changed: those of the block's signers (senders lists the signer of
+  // every tx in the block) and those that expire before height + 1.
+  // check_tx reads only the signer's account, whose nonce and balance only
+  // the signer's own txs lower, so the other txs keep their result.
+  void update(uint64_t height, const std::vector<Hash32>& committed, const std::vector<Address>& senders);
 
   size_t size() const;        // pooled txs, executable and held
   size_t size_bytes() const;  // sum of their encoded sizes
@@ -131,6 +138,7 @@ class Mempool {
     uint64_t nonce = 0;
     uint64_t fee = 0;
     uint64_t gas_limit = 0;
+    uint64_t expiry_height = 0;  // 0: never expires
     uint64_t seq = 0;  // arrival order, unique
   };
   struct Account {
@@ -180,6 +188,9 @@ class Mempool {
   bool relay_enabled_ = false;
   std::deque<RelayTx> relay_queue_;  // oldest first
   uint64_t relay_dropped_ = 0;  // queue entries dropped at the cap since the last take
+
+  // Both update()s. senders is null for a full recheck.
+  void update_with(uint64_t height, const std::vector<Hash32>& committed, const std::vector<Address>* senders);
 
   // Serializes update() calls, which run check_tx between two lock
   // acquisitions of mutex_. Always taken before mutex_.
