@@ -359,10 +359,13 @@ void print_asset(Context& ctx, const json& asset) {
   out << "wrapped_by: " << (wrapped.is_string() ? wrapped.get<std::string>() : std::string("none")) << "\n";
   out << "language_tags: " << asset.value("language_tags", json::array()).dump() << "\n";
   out << "branches:\n";
-  for (const auto& [name, head] : asset.value("branches", json::object()).items()) {
+  // items() refers to its json, so the values must outlive the loops.
+  const json branches = asset.value("branches", json::object());
+  for (const auto& [name, head] : branches.items()) {
     out << "  " << name << " " << (head.is_string() ? head.get<std::string>() : head.dump()) << "\n";
   }
-  for (const auto& [branch, rules] : asset.value("rules", json::object()).items()) {
+  const json all_rules = asset.value("rules", json::object());
+  for (const auto& [branch, rules] : all_rules.items()) {
     out << "rules " << branch << ": " << rules.value("required_approvals", json(0)).dump() << " of "
         << rules.value("reviewers", json::array()).dump() << ", max_change_bytes "
         << rules.value("max_change_bytes", json(0)).dump() << ", licenses "

@@ -365,6 +365,27 @@ TEST_F(CodeCommandsTest, TreeLimitsComeFromNodeStatus) {
   EXPECT_EQ(node_.bodies().size(), submitted) << "no rejected publish reached the node";
 }
 
+TEST_F(CodeCommandsTest, ShowPrintsBranchesAndRules) {
+  node_.asset_result = {{"id", std::string(64, 'a')},
+                        {"kind", "repository"},
+                        {"name", "demo"},
+                        {"branches", {{"main", std::string(64, 'c')}, {"next", std::string(64, 'd')}}},
+                        {"rules",
+                         {{"main",
+                           {{"required_approvals", 2},
+                            {"reviewers", {"atm1reviewer"}},
+                            {"max_change_bytes", 4096},
+                            {"license_allow_list", {"MIT"}}}}}}};
+  RunResult result = run({"code", "show", std::string(64, 'a')});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("name: demo"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("  main " + std::string(64, 'c')), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("  next " + std::string(64, 'd')), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("rules main: 2 of [\"atm1reviewer\"], max_change_bytes 4096, licenses [\"MIT\"]"),
+            std::string::npos)
+      << result.out;
+}
+
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {
   std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
   RunResult result =
