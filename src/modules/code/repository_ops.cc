@@ -16,11 +16,16 @@ namespace {
 
 constexpr std::string_view kMainBranch = "main";
 
+// action is "commit", "merge", "move" or "delete". A commit or merge can
+// land through a reviewed proposal; a move or delete needs the rules gone.
 OpResult refuse_protected(const Asset& asset, std::string_view branch, std::string_view action) {
+  bool changes_content = action == "commit" || action == "merge";
   return fail(ResultCode::kBranchProtected,
-              fmt::format("branch '{}' of asset {} is protected by review rules, so it cannot take a {}; "
-                          "use code_propose",
-                          branch, to_hex(as_view(asset.object.id())), action));
+              fmt::format("branch '{}' of asset {} is protected by review rules, so it rejects a direct {}; {}", branch,
+                          to_hex(as_view(asset.object.id())), action,
+                          changes_content ? "propose the change with 'automata code propose' (op code_propose)"
+                                          : "its owner must first remove the rules with 'automata code rules' and "
+                                            "--approvals 0 (op code_set_rules)"));
 }
 
 }  // namespace

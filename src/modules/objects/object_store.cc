@@ -62,7 +62,7 @@ OpResult store_object(ObjectContext& context, v1::ObjectEnvelope* object) {
 OpResult require_owner(const ObjectContext& context, const v1::ObjectEnvelope& object, std::string_view action) {
   if (!object.wrapped_by().empty()) {
     return fail(ResultCode::kObjectWrapped,
-                fmt::format("object {} is wrapped in composite {}, so it cannot be used for {} on its own; "
+                fmt::format("object {} is wrapped in composite {}, so no one may {} on its own; "
                             "decompose the composite first",
                             to_hex(as_view(object.id())), to_hex(as_view(object.wrapped_by())), action));
   }
