@@ -103,7 +103,9 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   json account;
   s = ctx.call("account_get", {{"address", crypto::encode_address(state->address)}}, &account);
   if (s.is_ok()) {
-    s = json_uint(account, "nonce", &state->next_nonce);
+    // pending_nonce counts the account's txs still in the mempool; nodes
+    // before it report only the committed nonce.
+    s = json_uint(account, account.contains("pending_nonce") ? "pending_nonce" : "nonce", &state->next_nonce);
     if (!s.is_ok()) return s;
   } else if (!s.is_not_found()) {
     return s;

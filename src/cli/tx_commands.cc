@@ -104,7 +104,9 @@ Status sign_and_submit(Context& ctx, const std::string& from, TxKind kind, std::
     json account;
     s = ctx.call("account_get", {{"address", crypto::encode_address(signer)}}, &account);
     if (s.is_ok()) {
-      s = json_uint(account, "nonce", &request.nonce);
+      // pending_nonce counts the account's txs still in the mempool; nodes
+      // before it report only the committed nonce.
+      s = json_uint(account, account.contains("pending_nonce") ? "pending_nonce" : "nonce", &request.nonce);
       if (!s.is_ok()) return s;
     } else if (!s.is_not_found()) {
       return s;

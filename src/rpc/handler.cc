@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -379,13 +380,17 @@ class Dispatcher {
     v1::Account account;
     uint64_t at_height = 0;
     check(chain_->account(address, height, &account, &at_height));
-    return {
+    json out = {
         {"address", crypto::encode_address(address)},
         {"height", at_height},
         {"nonce", account.nonce()},
         {"pubkey", hex_of(account.pubkey())},
         {"balances", encode_balances(account)},
     };
+    // The nonce for the account's next tx, past its txs waiting in the
+    // mempool; only for the latest state, which those txs follow.
+    if (!height) out["pending_nonce"] = std::max(account.nonce(), mempool_->pending_nonce(address).value_or(0));
+    return out;
   }
 
   json state_proof(const Params& params) {

@@ -9,6 +9,8 @@
 #include "fake_http_server.h"
 
 #include <gtest/gtest.h>
+
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -40,6 +42,7 @@ class FakeNode {
 
   json status = {{"chain_id", "automata-test"}, {"height", 9}, {"min_gas_price", 2}};
   uint64_t account_nonce = 4;
+  std::optional<uint64_t> pending_nonce;  // account_get's pending_nonce, when set
   json committed_result = {{"status", "committed"}, {"height", 10}, {"index", 0}, {"code", 0}, {"name", "ok"}};
   json submit_error;  // when set, tx_submit returns this error object
   std::function<json(const json& params)> state_proof;
@@ -58,6 +61,7 @@ class FakeNode {
     } else if (method == "account_get") {
       reply["result"] = {{"address", params["address"]}, {"height", 9}, {"nonce", account_nonce},
                          {"pubkey", ""}, {"balances", json::array()}};
+      if (pending_nonce) reply["result"]["pending_nonce"] = *pending_nonce;
     } else if (method == "tx_submit" && !submit_error.is_null()) {
       reply["error"] = submit_error;
     } else if (method == "tx_submit") {
@@ -185,6 +189,15 @@ TEST_F(AppTest, SendFillsDefaultsFromNode) {
   EXPECT_EQ(body.signer(), std::string(pubkey.begin(), pubkey.end()));
   EXPECT_TRUE(crypto::verify(as_view(body.signer()), crypto::sha256(as_view(tx.body_bytes())),
                              as_view(tx.signature())));
+}
+
+TEST_F(AppTest, SendUsesPendingNonceWhenReported) {
+  add_key("alice");
+  node_.pending_nonce = 6;  // nonces 4 and 5 wait in the node's mempool
+  RunResult sent = run({"tx", "send", "alice", crypto::encode_address(Address{}), "7atm"});
+  ASSERT_EQ(sent.exit_code, 0) << sent.err;
+  v1::Tx tx;
+  EXPECT_EQ(submitted_body(&tx).nonce(), 6u);
 }
 
 TEST_F(AppTest, SendFlagsOverrideDefaults) {

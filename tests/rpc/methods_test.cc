@@ -179,6 +179,32 @@ TEST_F(RpcServerTest, AccountGetReadsBalancesAndHeights) {
   EXPECT_EQ(future["error"]["code"], kNotFound);
 }
 
+TEST_F(RpcServerTest, AccountGetCountsPooledTxsInPendingNonce) {
+  const std::string address = crypto::encode_address(user_address());
+  json idle = call(*client_, "account_get", {{"address", address}});
+  ASSERT_TRUE(idle.contains("result")) << idle.dump();
+  EXPECT_EQ(idle["result"]["pending_nonce"], 0);
+
+  for (uint64_t nonce : {0, 1}) {
+    auto tx = make_transfer(user_key_, "rpc-test", nonce, random_address(), "1");
+    ASSERT_TRUE(call(*client_, "tx_submit", {{"tx", to_hex(tx.bytes)}}).contains("result"));
+  }
+  json pooled = call(*client_, "account_get", {{"address", address}});
+  ASSERT_TRUE(pooled.contains("result")) << pooled.dump();
+  EXPECT_EQ(pooled["result"]["nonce"], 0);
+  EXPECT_EQ(pooled["result"]["pending_nonce"], 2);
+
+  json at_height = call(*client_, "account_get", {{"address", address}, {"height", 0}});
+  ASSERT_TRUE(at_height.contains("result")) << at_height.dump();
+  EXPECT_FALSE(at_height["result"].contains("pending_nonce")) << "a past state has no pending txs";
+
+  commit_block();
+  json committed = call(*client_, "account_get", {{"address", address}});
+  ASSERT_TRUE(committed.contains("result")) << committed.dump();
+  EXPECT_EQ(committed["result"]["nonce"], 2);
+  EXPECT_EQ(committed["result"]["pending_nonce"], 2);
+}
+
 TEST_F(RpcServerTest, StateProofVerifiesAgainstHeader) {
   commit_block();
   json reply = call(*client_, "state_proof", {{"address", crypto::encode_address(user_address())}});
