@@ -9,11 +9,10 @@
 #include "fake_http_server.h"
 
 #include <gtest/gtest.h>
-
-#include <optional>
 #include <nlohmann/json.hpp>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace automata::cli {
