@@ -119,7 +119,38 @@ struct TreeOpCache {
   std::string parent_hex;  // head the new version follows, or empty
   // When set, looks up parent_hex on the main thread while the scan runs.
   std::function<Status(std::string* parent_hex)> resolve_parent;
+  // Rejects a tree with the same files as parent_hex, as git refuses an
+  // empty commit.
+  bool reject_unchanged = false;
 };
+
+// Sets *same when the scanned files are exactly the tree of version_hex:
+// from the stat cache when it records that version, else by comparing
+// tree hashes with the node's code_log entry for it.
+Status same_tree_as(Context& ctx, const std::string& asset_hex, const std::string& version_hex,
+                    const CodeCache& cache, const CodeScan& scan, bool* same) {
+  *same = false;
+  if (cache.version_hex == version_hex) {
+    if (cache.entries.size() != scan.files.size()) return Status::ok();
+    for (const CodeFile& file : scan.files) {
+      auto entry = cache.entries.find(file.path);
+      if (entry == cache.entries.end() || entry->second.blob_hash != file.blob_hash ||
+          entry->second.stat.mode != file.mode) {
+        return Status::ok();
+      }
+    }
+    *same = true;
+    return Status::ok();
+  }
+  json log;
+  Status s = ctx.call("code_log", {{"id", asset_hex}, {"version", version_hex}, {"limit", 1}}, &log);
+  if (!s.is_ok()) return s;
+  if (!log.is_object()) return Status::ok();
+  const json versions = log.value("versions", json::array());
+  if (versions.empty() || !versions[0].is_object()) return Status::ok();
+  *same = versions[0].value("tree_hash", std::string()) == to_hex(code_tree_hash(scan.files));
+  return Status::ok();
+}
 
 // Scans dir, uploads the blobs the chain lacks, then submits the op that
 // make_op builds from the scan. Blobs that fit go in the op's own tx. The
@@ -159,6 +190,15 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   if (!open_status.is_ok()) return open_status;
   s = check_scan_limits(dir, scan, signer->tree_limits());
   if (!s.is_ok()) return s;
+  if (cache_key.reject_unchanged && !parent_hex.empty()) {
+    bool same = false;
+    s = same_tree_as(ctx, cache_key.asset_hex, parent_hex, cache, scan, &same);
+    if (!s.is_ok()) return s;
+    if (same) {
+      return Status::invalid_argument("nothing to commit: " + dir + " has the same files as version " + parent_hex +
+                                      ", the head of the branch; pass --allow-empty to commit it anyway");
+    }
+  }
   if (!cache.entries.empty()) {
     *ctx.err << "scanned " << scan.files.size() << " files: " << scan.files_read << " read, " << scan.files_cached
              << " unchanged since the stat cache" << std::endl;
@@ -256,9 +296,11 @@ void add_commit(CLI::App* code, Context& ctx) {
   struct Args {
     CodeTxOptions options;
     std::string asset, dir, message, branch = "main";
+    bool allow_empty = false;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = code->add_subcommand("commit", "Commit a directory as the next version of a branch");
+  cmd->add_flag("--allow-empty", args->allow_empty, "Commit even when DIR has the same files as the branch head");
   cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
   cmd->add_option("DIR", args->dir, "Directory holding the new content")->required();
   cmd->add_option("-m,--message", args->message, "Commit message")->required();
@@ -285,7 +327,9 @@ void add_commit(CLI::App* code, Context& ctx) {
         fill_tree(scan, &op);
         return EncodedOp{op_field::kCodeCommit, op.SerializeAsString()};
       };
-      return run_tree_op(ctx, args->options, args->dir, make_op, TreeOpCache{to_hex(asset), "", resolve});
+      TreeOpCache cache_key{to_hex(asset), "", resolve};
+      cache_key.reject_unchanged = !args->allow_empty;
+      return run_tree_op(ctx, args->options, args->dir, make_op, cache_key);
     };
   });
 }

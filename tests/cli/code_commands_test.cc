@@ -386,6 +386,34 @@ TEST_F(CodeCommandsTest, ShowPrintsBranchesAndRules) {
       << result.out;
 }
 
+TEST_F(CodeCommandsTest, CommitOfUnchangedTreeIsRejected) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  // The head (version cc..c, as code_get reports) has exactly this file.
+  v1::TreeEntry entry;
+  entry.set_path("x.txt");
+  Hash32 blob = crypto::sha256(as_view("x\n"));
+  entry.set_blob_hash(std::string(blob.begin(), blob.end()));
+  entry.set_mode(0644);
+  std::string tree_hash = to_hex(crypto::sha256(as_view(std::string(1, '\0') + entry.SerializeAsString())));
+  node_.log_result = {{"versions", {{{"id", std::string(64, 'c')}, {"tree_hash", tree_hash}}}}};
+
+  RunResult result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "again", "--from", "dev"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("nothing to commit"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("--allow-empty"), std::string::npos) << result.err;
+  EXPECT_TRUE(node_.bodies().empty()) << "nothing was sent";
+
+  result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "again", "--from", "dev", "--allow-empty"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  ASSERT_EQ(node_.bodies().size(), 1u);
+
+  // A changed file is a real commit.
+  std::ofstream(dir + "/x.txt", std::ios::binary | std::ios::trunc) << "y\n";
+  result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "change", "--from", "dev"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(node_.bodies().size(), 2u);
+}
+
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {
   std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
   RunResult result =
