@@ -163,9 +163,13 @@ int main(int argc, char** argv) {
   }
   automata::node::StartOptions dev_start{options.home, rpc_laddr, log_level};
   dev_start.enable_p2p = false;
-  return run_node(dev_start, [&](const std::string&) {
+  return run_node(dev_start, [&](const std::string& rpc_url) {
+    // The CLI's default node is http://127.0.0.1:7701; any other address
+    // has to be named.
+    std::string node_flag =
+        rpc_url == "http://127.0.0.1:7701" || rpc_url == "http://127.0.0.1:7701/" ? "" : "--node " + rpc_url + " ";
     std::cout << "dev account \"" << automata::node::kDevKeyName << "\": " << dev_address << " (keyring "
               << options.keyring_dir << ")\n"
-              << "try: automata tx send dev <address> 1000atm --wait\n";
+              << "try: automata " << node_flag << "tx send dev <address> 1000atm --wait\n";
   });
 }

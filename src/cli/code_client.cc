@@ -396,7 +396,8 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
     if (!s.is_ok()) return s;
     result.op = EncodedOp{op_field::kCodeUploadBlobs, upload.SerializeAsString()};
     *inline_upload = std::move(result);
-    *ctx.err << "uploading blobs: " << missing.size() << " blobs missing on chain, " << total_bytes
+    *ctx.err << "uploading blobs: " << missing.size() << (missing.size() == 1 ? " blob" : " blobs")
+             << " missing on chain, " << total_bytes
              << " bytes, sent with the version" << std::endl;
     return Status::ok();
   }
@@ -446,7 +447,8 @@ Status upload_missing_blobs(Context& ctx, CodeSigner& signer, const CodeScan& sc
     submitted.push_back(hash);
     committed.emplace_back(nullptr);
     *ctx.err << "uploading blobs: tx " << (b + 1) << "/" << batches.size() << ", " << sent_bytes << "/"
-             << total_bytes << " bytes, " << missing.size() << " blobs missing on chain" << std::endl;
+             << total_bytes << " bytes, " << missing.size() << (missing.size() == 1 ? " blob" : " blobs")
+             << " missing on chain" << std::endl;
     // Keep at most kUploadWindow txs uncommitted, and wait for all after
     // the last one. One tx_results poll covers every uncommitted tx.
     bool last = b + 1 == batches.size();

@@ -382,7 +382,7 @@ TEST_F(CodeAssetsTest, CommitsReuseStatCache) {
   age_files({});
   auto committed = ok({"code", "commit", asset, dir.string(), "-m", "change b", "--from", "dev", "--wait"});
   EXPECT_NE(committed.err.find("scanned 3 files: 1 read, 2 unchanged"), std::string::npos) << committed.err;
-  EXPECT_NE(committed.err.find("1 blobs missing on chain"), std::string::npos)
+  EXPECT_NE(committed.err.find("1 blob missing on chain"), std::string::npos)
       << "the new contents of b.txt are uploaded: " << committed.err;
 
   fs::path out = work_ / "cached-out";
