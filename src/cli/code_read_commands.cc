@@ -41,30 +41,38 @@ Status parse_asset(const std::string& text, std::string* hex) {
 }
 
 // Calls a list method page by page until limit items are read or the
-// cursor runs out, appending the items of `field`.
+// cursor runs out, appending the items of `field`. When cursor is not null,
+// reading starts at *cursor (empty: the first page) and *cursor receives
+// the node's next_cursor after the last page read, empty when no items
+// are left.
 Status read_pages(Context& ctx, const std::string& method, json params, const std::string& field, uint64_t limit,
-                  json* items) {
+                  json* items, std::string* cursor = nullptr) {
   *items = json::array();
+  if (cursor != nullptr && !cursor->empty()) params["cursor"] = *cursor;
+  std::string next;
   while (items->size() < limit) {
     params["limit"] = std::min<uint64_t>(kPageLimit, limit - items->size());
     json page;
     Status s = ctx.call(method, params, &page);
     if (!s.is_ok()) return s;
     for (const auto& item : page.value(field, json::array())) items->push_back(item);
-    const json cursor = page.value("next_cursor", json(nullptr));
-    if (!cursor.is_string() || cursor.get<std::string>().empty()) break;
-    params["cursor"] = cursor;
+    const json page_cursor = page.value("next_cursor", json(nullptr));
+    next = page_cursor.is_string() ? page_cursor.get<std::string>() : "";
+    if (next.empty()) break;
+    params["cursor"] = next;
   }
+  if (cursor != nullptr) *cursor = next;
   return Status::ok();
 }
 
 void add_log(CLI::App* code, Context& ctx) {
   struct Args {
-    std::string asset, branch, version;
+    std::string asset, branch, version, cursor;
     uint64_t limit = 50;
   };
   auto args = std::make_shared<Args>();
   CLI::App* cmd = code->add_subcommand("log", "Show the version history of a branch as a graph");
+  cmd->add_option("--cursor", args->cursor, "Continue where an earlier log stopped (the next_cursor it printed)");
   cmd->add_option("ASSET", args->asset, "Asset id (hex)")->required();
   cmd->add_option("--branch", args->branch, "Branch whose history to show (default: main)");
   cmd->add_option("--version", args->version, "Show the history of this version instead of a branch head");
@@ -85,10 +93,13 @@ void add_log(CLI::App* code, Context& ctx) {
         params["branch"] = args->branch.empty() ? "main" : args->branch;
       }
       json versions;
-      s = read_pages(ctx, "code_log", params, "versions", args->limit, &versions);
+      std::string cursor = args->cursor;
+      s = read_pages(ctx, "code_log", params, "versions", args->limit, &versions, &cursor);
       if (!s.is_ok()) return s;
       if (ctx.json_output()) {
-        *ctx.out << json{{"versions", versions}}.dump(2) << "\n";
+        json out = {{"versions", versions}};
+        if (!cursor.empty()) out["next_cursor"] = cursor;
+        *ctx.out << out.dump(2) << "\n";
         return Status::ok();
       }
       std::vector<GraphNode> nodes;
@@ -101,6 +112,7 @@ void add_log(CLI::App* code, Context& ctx) {
         nodes.push_back(std::move(node));
       }
       for (const auto& line : render_graph(nodes)) *ctx.out << line << "\n";
+      if (!cursor.empty()) *ctx.out << "(more history: add --cursor " << cursor << ")\n";
       return Status::ok();
     };
   });

@@ -95,6 +95,7 @@ class FakeCodeNode {
   std::string created_version;
   json tree_result;  // code_tree result
   json log_result;   // code_log result
+  std::vector<json> log_params;  // params of every code_log request
   json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
 
  private:
@@ -165,6 +166,7 @@ class FakeCodeNode {
     } else if (method == "code_tree") {
       reply["result"] = tree_result;
     } else if (method == "code_log") {
+      log_params.push_back(params);
       reply["result"] = log_result;
     } else if (method == "code_blob") {
       auto it = blobs_.find(params["hash"].get<std::string>());
@@ -412,6 +414,29 @@ TEST_F(CodeCommandsTest, CommitOfUnchangedTreeIsRejected) {
   result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "change", "--from", "dev"});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(node_.bodies().size(), 2u);
+}
+
+TEST_F(CodeCommandsTest, LogPrintsAndTakesCursor) {
+  const std::string version = std::string(64, 'c');
+  const std::string cursor = "0000000000000007";
+  node_.log_result = {{"versions", {{{"id", version}, {"parents", json::array()}, {"message", "first"}, {"height", 4}}}},
+                      {"next_cursor", cursor}};
+
+  RunResult result = run({"--output", "json", "code", "log", std::string(64, 'a'), "--limit", "1"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  json printed = json::parse(result.out);
+  EXPECT_EQ(printed["next_cursor"], cursor);
+  ASSERT_EQ(printed["versions"].size(), 1u);
+
+  result = run({"code", "log", std::string(64, 'a'), "--limit", "1"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("first"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("--cursor " + cursor), std::string::npos) << result.out;
+
+  result = run({"code", "log", std::string(64, 'a'), "--limit", "1", "--cursor", cursor});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  ASSERT_FALSE(node_.log_params.empty());
+  EXPECT_EQ(node_.log_params.back().value("cursor", std::string()), cursor);
 }
 
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {
