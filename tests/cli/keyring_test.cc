@@ -87,7 +87,7 @@ TEST_F(KeyringTest, EmptyPassphraseUsesCheapParams) {
   PrivateKey key = PrivateKey::generate();
   ASSERT_TRUE(keyring.add("open", key, "", false).is_ok());
   ASSERT_TRUE(keyring.add("locked", PrivateKey::generate(), "pw", false).is_ok());
-  EXPECT_EQ(read_json("open")["kdf_params"]["n"], 1024);
+  EXPECT_EQ(read_json("open")["kdf_params"]["n"], 16);
   EXPECT_EQ(read_json("open")["kdf_params"]["r"], 8);
   EXPECT_EQ(read_json("open")["kdf_params"]["p"], 1);
   EXPECT_EQ(read_json("locked")["kdf_params"]["n"], 32768) << "a real passphrase keeps the full cost";

@@ -42,9 +42,10 @@ struct ScryptParams {
 // dev`, keys added with --no-passphrase). The scrypt cost only slows down
 // guessing the passphrase, and the empty passphrase is the first guess. So
 // a high cost protects nothing and only delays every command that signs.
-// n = 2^10 takes 1 MiB and 1/32 of the time of n = 2^15, which took 0.1 to
-// 0.2 s per command on a loaded 2-core machine (bench/code_bench.sh).
-inline constexpr ScryptParams kEmptyPassphraseScrypt{uint64_t{1} << 10, 8, 1};
+// n = 2^15 took 0.1 to 0.2 s per command on a loaded 2-core machine, and
+// n = 2^10 (1 MiB) still took about 4 ms of a 50 ms code commit
+// (bench/code_bench.sh). n = 2^4 takes 16 KiB.
+inline constexpr ScryptParams kEmptyPassphraseScrypt{uint64_t{1} << 4, 8, 1};
 
 // Not thread-safe for concurrent writers to the same name; separate
 // processes writing different names do not interfere.
