@@ -106,19 +106,41 @@ fs::path code_cache_path(const fs::path& cache_dir, const std::string& asset_hex
 }
 
 std::string encode_code_cache(const CodeCache& cache) {
-  std::ostringstream out;
-  out << kMagic << '\n';
-  out << "asset " << cache.asset_hex << '\n';
-  out << "dir " << cache.dir << '\n';
-  out << "version " << (cache.version_hex.empty() ? "-" : cache.version_hex) << '\n';
-  out << "scanned " << cache.scanned_ns << '\n';
-  out << "entries " << cache.entries.size() << '\n';
+  // Appends to one string instead of an ostringstream: a commit writes the
+  // cache of thousands of files before it exits.
+  std::string body;
+  body.reserve(256 + cache.entries.size() * 160);
+  auto append_number = [&body](auto value) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+    body.append(digits, end);
+  };
+  body.append(kMagic).append("\n");
+  body.append("asset ").append(cache.asset_hex).append("\n");
+  body.append("dir ").append(cache.dir).append("\n");
+  body.append("version ").append(cache.version_hex.empty() ? "-" : cache.version_hex).append("\n");
+  body.append("scanned ");
+  append_number(cache.scanned_ns);
+  body.append("\nentries ");
+  append_number(cache.entries.size());
+  body.append("\n");
   for (const auto& [path, entry] : cache.entries) {
     const FileStat& st = entry.stat;
-    out << to_hex(entry.blob_hash) << ' ' << (entry.stat_valid ? 1 : 0) << ' ' << st.mode << ' ' << st.size << ' '
-        << st.mtime_ns << ' ' << st.ctime_ns << ' ' << st.inode << ' ' << st.device << ' ' << path << '\n';
+    body.append(to_hex(entry.blob_hash)).append(entry.stat_valid ? " 1 " : " 0 ");
+    append_number(st.mode);
+    body.push_back(' ');
+    append_number(st.size);
+    body.push_back(' ');
+    append_number(st.mtime_ns);
+    body.push_back(' ');
+    append_number(st.ctime_ns);
+    body.push_back(' ');
+    append_number(st.inode);
+    body.push_back(' ');
+    append_number(st.device);
+    body.push_back(' ');
+    body.append(path).append("\n");
   }
-  std::string body = out.str();
   body += std::string(kChecksumPrefix) + to_hex(crypto::sha256(as_view(body))) + '\n';
   return body;
 }
