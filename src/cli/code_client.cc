@@ -19,11 +19,11 @@ using nlohmann::json;
 namespace {
 
 // tx_results polls read no block, so they are cheap. A dev node commits a
-// tx tens of milliseconds after it arrives, so the polls of the first
-// kFirstPollPeriod come every 2 ms, then every 10 ms until kFastPollPeriod,
+// tx about 15 ms after it arrives, so the polls of the first
+// kFirstPollPeriod come every 1 ms, then every 10 ms until kFastPollPeriod,
 // then every 100 ms, for a remote or busy node.
-constexpr std::chrono::milliseconds kFirstPollInterval{2};
-constexpr std::chrono::milliseconds kFirstPollPeriod{200};
+constexpr std::chrono::milliseconds kFirstPollInterval{1};
+constexpr std::chrono::milliseconds kFirstPollPeriod{100};
 constexpr std::chrono::milliseconds kFastPollInterval{10};
 constexpr std::chrono::milliseconds kSlowPollInterval{100};
 constexpr std::chrono::seconds kFastPollPeriod{2};
