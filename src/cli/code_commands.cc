@@ -118,7 +118,7 @@ struct TreeOpCache {
   std::string asset_hex;   // empty for publish: the cache is only written
   std::string parent_hex;  // head the new version follows, or empty
   // When set, looks up parent_hex on the main thread while the scan runs.
-  std::function<Status(std::string* parent_hex)> resolve_parent;
+  std::function<Status(std::string* parent_hex)> resolve_parent = nullptr;
   // Rejects a tree with the same files as parent_hex, as git refuses an
   // empty commit.
   bool reject_unchanged = false;
