@@ -92,9 +92,9 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
   if (!s.is_ok()) return s;
   // Nodes that predate the limits field report none; a zero keeps the default.
   const json limits = status.value("limits", json::object());
-  auto limit = [&limits](const char* name, uint64_t* out) {
+  auto limit = [&limits](const char* name, uint64_t* value) {
     auto it = limits.find(name);
-    if (it != limits.end() && it->is_number_unsigned() && it->get<uint64_t>() > 0) *out = it->get<uint64_t>();
+    if (it != limits.end() && it->is_number_unsigned() && it->get<uint64_t>() > 0) *value = it->get<uint64_t>();
   };
   limit("max_blob_bytes", &state->tree_limits.max_blob_bytes);
   limit("max_files_per_version", &state->tree_limits.max_files);
