@@ -421,6 +421,11 @@ TEST(NetworkTest, RateLimitDisconnectsPersistentFlood) {
 
   for (int i = 0; i < 100; ++i) b.send(a.id(), Channel::kBlocks, Bytes(16 * 1024, 1));
   ASSERT_TRUE(wait_for([&] { return !has_peer(a, b.id()); }));
+  // The peer-down callback may run after the peer has left the list.
+  ASSERT_TRUE(wait_for([&] {
+    std::lock_guard lock(mutex);
+    return !down_reason.empty();
+  }));
   std::lock_guard lock(mutex);
   EXPECT_NE(down_reason.find("receive rate stayed over 16384 bytes/s"), std::string::npos) << down_reason;
   EXPECT_FALSE(a.is_banned(b.id()));
