@@ -454,6 +454,37 @@ void add_list(CLI::App* code, Context& ctx) {
   });
 }
 
+void add_offer_show(CLI::App* code, Context& ctx) {
+  auto offer_text = std::make_shared<std::string>();
+  CLI::App* cmd = code->add_subcommand("offer-show", "Show a sale offer: object, seller, price, buyer and expiry");
+  cmd->add_option("OFFER", *offer_text, "Offer id (hex)")->required();
+  cmd->callback([&ctx, offer_text] {
+    ctx.action = [&ctx, offer_text]() -> Status {
+      Hash32 id{};
+      Status s = parse_id(*offer_text, "offer id", &id);
+      if (!s.is_ok()) return s;
+      json offer;
+      s = ctx.call("offer_get", {{"id", to_hex(id)}}, &offer);
+      if (!s.is_ok()) return s;
+      if (ctx.json_output()) {
+        *ctx.out << offer.dump(2) << "\n";
+        return Status::ok();
+      }
+      const json price = offer.value("price", json::object());
+      const json buyer = offer.value("buyer", json(nullptr));
+      std::ostream& out = *ctx.out;
+      out << "id: " << offer.value("id", std::string()) << "\n";
+      out << "object: " << offer.value("object_id", std::string()) << "\n";
+      out << "seller: " << offer.value("seller", std::string()) << "\n";
+      out << "price: " << price.value("amount", std::string()) << price.value("denom", std::string()) << "\n";
+      out << "buyer: " << (buyer.is_string() ? buyer.get<std::string>() : std::string("anyone")) << "\n";
+      out << "expiry_height: " << offer.value("expiry_height", json(0)).dump() << "\n";
+      out << "commitment: " << offer.value("commitment", std::string()) << "\n";
+      return Status::ok();
+    };
+  });
+}
+
 void add_proposals(CLI::App* code, Context& ctx) {
   auto asset_text = std::make_shared<std::string>();
   auto status = std::make_shared<std::string>();
@@ -502,6 +533,7 @@ void add_code_read_commands(CLI::App* code, Context& ctx) {
   add_show(code, ctx);
   add_list(code, ctx);
   add_proposals(code, ctx);
+  add_offer_show(code, ctx);
 }
 
 }  // namespace automata::cli

@@ -95,6 +95,7 @@ class FakeCodeNode {
   std::string created_version;
   json tree_result;  // code_tree result
   json log_result;   // code_log result
+  json offer_result;  // offer_get result
   std::vector<json> log_params;  // params of every code_log request
   json asset_result = {{"id", std::string(64, 'a')}, {"branches", {{"main", std::string(64, 'c')}}}};
 
@@ -165,6 +166,8 @@ class FakeCodeNode {
       reply["result"] = asset_result;
     } else if (method == "code_tree") {
       reply["result"] = tree_result;
+    } else if (method == "offer_get") {
+      reply["result"] = offer_result;
     } else if (method == "code_log") {
       log_params.push_back(params);
       reply["result"] = log_result;
@@ -437,6 +440,31 @@ TEST_F(CodeCommandsTest, LogPrintsAndTakesCursor) {
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   ASSERT_FALSE(node_.log_params.empty());
   EXPECT_EQ(node_.log_params.back().value("cursor", std::string()), cursor);
+}
+
+TEST_F(CodeCommandsTest, OfferShowPrintsTermsOfSale) {
+  node_.offer_result = {{"id", std::string(64, 'f')},
+                        {"object_id", std::string(64, 'a')},
+                        {"seller", "atm1seller"},
+                        {"price", {{"denom", "atm"}, {"amount", "1000000"}}},
+                        {"buyer", nullptr},
+                        {"expiry_height", 9000},
+                        {"commitment", std::string(64, 'd')}};
+  RunResult result = run({"code", "offer-show", std::string(64, 'f')});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_NE(result.out.find("object: " + std::string(64, 'a')), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("price: 1000000atm"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("buyer: anyone"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("expiry_height: 9000"), std::string::npos) << result.out;
+
+  node_.offer_result["buyer"] = "atm1bob";
+  result = run({"--output", "json", "code", "offer-show", std::string(64, 'f')});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  EXPECT_EQ(json::parse(result.out)["buyer"], "atm1bob");
+
+  result = run({"code", "offer-show", "nothex"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("offer id"), std::string::npos) << result.err;
 }
 
 TEST_F(CodeCommandsTest, JsonWaitPrintsFullTx) {
