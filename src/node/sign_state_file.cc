@@ -105,10 +105,10 @@ Status write_all(int fd, const Bytes& data, off_t offset, const std::string& pat
   return Status::ok();
 }
 
-Status corrupt(const std::string& path, const std::string& why) {
+Status corrupt(const std::string& path, const std::string& reason) {
   return Status::invalid_argument(fmt::format(
       "signer state {} is corrupt ({}); restore it from a backup, because signing without it may double sign", path,
-      why));
+      reason));
 }
 
 }  // namespace

@@ -86,7 +86,7 @@ class FakeCodeNode {
 
   // node_status "limits" when set; a node without them reports none.
   json limits;
-  // False: answer POST /v1/txs with 404, as an older node does.
+  // False: return 404 for POST /v1/txs, as an older node does.
   bool serve_tx_bytes = true;
   // False: reply to tx_results with "method not found", as an older node does.
   bool serve_tx_results = true;
@@ -326,7 +326,7 @@ TEST_F(CodeCommandsTest, WaitFallsBackToTxGet) {
   EXPECT_NE(result.out.find("committed: height 4, code 0 (ok)"), std::string::npos) << result.out;
 }
 
-TEST_F(CodeCommandsTest, SubmitFallsBackToTxSubmitWithoutTxBytesRoute) {
+TEST_F(CodeCommandsTest, SubmitFallsBackToTxSubmit) {
   node_.serve_tx_bytes = false;
   std::string dir = write_tree("tree", {{"a.txt", "a\n"}, {"b.txt", "b\n"}});
   RunResult result = run({"code", "publish", dir, "--from", "dev", "--name", "old-node", "--wait"});

@@ -74,7 +74,7 @@ TEST(SignStateSlots, TornNewestSlotFallsBackToOlder) {
   ASSERT_TRUE(FileSignStateStore::load(path, &loaded).is_ok());
   EXPECT_EQ(loaded.height, 6u);
   data = read_all(path);
-  data[30] ^= 0xFF;  // damage slot 0, which now holds height 5
+  data[30] ^= 0xFF;  // damage slot 0, which now contains height 5
   write_all(path, data);
   ASSERT_TRUE(FileSignStateStore::load(path, &loaded).is_ok());
   EXPECT_EQ(loaded.height, 6u);

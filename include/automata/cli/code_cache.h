@@ -63,7 +63,7 @@ inline constexpr int kCodeCacheMaxAgeDays = 30;
 // Writes the cache atomically (a temporary file, then rename). Entries with
 // a path containing a newline are left out. Then deletes the other cache
 // files in cache_dir not saved for kCodeCacheMaxAgeDays, such as those of
-// deleted directories; a file that cannot be deleted is left in place.
+// deleted directories. A file that cannot be deleted is left in place.
 Status save_code_cache(const std::filesystem::path& cache_dir, const CodeCache& cache);
 
 // Serializes the cache, with a SHA-256 checksum line at the end.

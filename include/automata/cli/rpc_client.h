@@ -92,8 +92,8 @@ class RpcClient {
   Status call_serialized(const std::string& method, std::string_view params_json, nlohmann::json* result,
                          RpcError* error = nullptr);
 
-  // Submits signed tx bytes with POST /v1/txs, which answers as tx_submit
-  // does without the hex and JSON around the tx, and stores the result as
+  // Submits signed tx bytes with POST /v1/txs, which returns what tx_submit
+  // returns without the hex and JSON around the tx, and stores the result as
   // call() does. A node without that route (HTTP 404 or 405) gets the same
   // tx through tx_submit instead.
   Status submit_tx_bytes(const Bytes& tx, nlohmann::json* result, RpcError* error = nullptr);

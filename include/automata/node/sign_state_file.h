@@ -10,7 +10,7 @@
 
 namespace automata::node {
 
-// A SignStateStore over one file of two fixed-size slots. Each slot holds
+// A SignStateStore over one file of two fixed-size slots. Each slot contains
 // a sequence number, the encode_last_sign_state bytes and a CRC-32C over
 // both. save() overwrites the slot that does not hold the newest state and
 // calls fdatasync before it returns ok, so a torn write can only damage
@@ -32,7 +32,7 @@ class FileSignStateStore final : public consensus::SignStateStore {
   FileSignStateStore& operator=(const FileSignStateStore&) = delete;
 
   // Reads the state saved at path. A missing file yields the empty state
-  // (height 0) and ok; an unreadable file, or one whose slots are both
+  // (height 0) and ok. An unreadable file, or one whose slots are both
   // damaged, returns io_error or invalid_argument naming the path, because
   // starting without it could double sign.
   static Status load(const std::string& path, consensus::LastSignState* state);

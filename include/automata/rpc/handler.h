@@ -113,7 +113,7 @@ class Handler {
 
   // Submits the signed tx bytes of a POST /v1/txs body, as tx_submit does
   // with the hex of the same bytes. Returns a JSON-RPC 2.0 response body
-  // with a null id that holds the tx_submit result or its error: -32002
+  // with a null id that contains the tx_submit result or its error: -32002
   // with the result code for a rejected tx, -32600 for an empty body.
   std::string submit_tx_bytes(std::string_view tx);
 

@@ -62,9 +62,9 @@ Status add_known_blob_sizes(ObjectContext& context, ByteView version_id, KnownBl
 
 // Sorts the entries by path, checks that every blob is stored (kBlobMissing
 // naming the path and hash otherwise), records blob sizes and computes
-// the tree hash. A blob in known is stored (blobs are never deleted), so
-// its size is taken from there instead of reading the blob; known may be
-// null.
+// the tree hash. A blob in known is stored, because blobs are never
+// deleted, so its size is taken from there instead of reading the blob.
+// known may be null.
 Status build_tree(ObjectContext& context, const google::protobuf::RepeatedPtrField<v1::TreeEntry>& entries,
                   const KnownBlobSizes* known, BuiltTree* tree, OpResult* result);
 

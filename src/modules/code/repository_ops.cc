@@ -100,7 +100,7 @@ Status apply_commit(const v1::CodeCommit& op, ObjectContext& context, OpResult* 
     return Status::ok();
   }
   // Most files of a commit are unchanged, and the head's tree already
-  // holds their blob sizes.
+  // records their blob sizes.
   KnownBlobSizes known;
   status = add_known_blob_sizes(context, as_view(ref->version()), &known);
   if (!status.is_ok()) return status;
