@@ -105,44 +105,79 @@ fs::path code_cache_path(const fs::path& cache_dir, const std::string& asset_hex
   return cache_dir / (to_hex(crypto::sha256(as_view(key))) + ".cache");
 }
 
-std::string encode_code_cache(const CodeCache& cache) {
-  // Appends to one string instead of an ostringstream: a commit writes the
-  // cache of thousands of files before it exits.
-  std::string body;
-  body.reserve(256 + cache.entries.size() * 160);
-  auto append_number = [&body](auto value) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
-    body.append(digits, end);
-  };
-  body.append(kMagic).append("\n");
-  body.append("asset ").append(cache.asset_hex).append("\n");
-  body.append("dir ").append(cache.dir).append("\n");
-  body.append("version ").append(cache.version_hex.empty() ? "-" : cache.version_hex).append("\n");
-  body.append("scanned ");
-  append_number(cache.scanned_ns);
-  body.append("\nentries ");
-  append_number(cache.entries.size());
-  body.append("\n");
-  for (const auto& [path, entry] : cache.entries) {
+namespace {
+
+void append_number(std::string* out, uint64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->append(digits, end);
+}
+
+void append_number(std::string* out, int64_t value) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
+  out->append(digits, end);
+}
+
+// Appends one entry line per entry, leaving out paths with a newline,
+// which would break the line format. Appends to one string instead of an
+// ostringstream: a commit writes the cache of thousands of files.
+size_t append_entry_lines(const std::map<std::string, CodeCacheEntry>& entries, std::string* out) {
+  out->reserve(out->size() + entries.size() * 160);
+  size_t count = 0;
+  for (const auto& [path, entry] : entries) {
+    if (path.find('\n') != std::string::npos) continue;
     const FileStat& st = entry.stat;
-    body.append(to_hex(entry.blob_hash)).append(entry.stat_valid ? " 1 " : " 0 ");
-    append_number(st.mode);
-    body.push_back(' ');
-    append_number(st.size);
-    body.push_back(' ');
-    append_number(st.mtime_ns);
-    body.push_back(' ');
-    append_number(st.ctime_ns);
-    body.push_back(' ');
-    append_number(st.inode);
-    body.push_back(' ');
-    append_number(st.device);
-    body.push_back(' ');
-    body.append(path).append("\n");
+    out->append(to_hex(entry.blob_hash)).append(entry.stat_valid ? " 1 " : " 0 ");
+    append_number(out, uint64_t{st.mode});
+    out->push_back(' ');
+    append_number(out, st.size);
+    out->push_back(' ');
+    append_number(out, st.mtime_ns);
+    out->push_back(' ');
+    append_number(out, st.ctime_ns);
+    out->push_back(' ');
+    append_number(out, st.inode);
+    out->push_back(' ');
+    append_number(out, st.device);
+    out->push_back(' ');
+    out->append(path).append("\n");
+    ++count;
   }
+  return count;
+}
+
+// The header, the entry lines and the checksum line of everything before it.
+std::string assemble_code_cache(const PreparedCodeCache& prepared, const std::string& version_hex) {
+  std::string body;
+  body.reserve(256 + prepared.asset_hex.size() + prepared.dir.size() + prepared.entry_lines.size());
+  body.append(kMagic).append("\n");
+  body.append("asset ").append(prepared.asset_hex).append("\n");
+  body.append("dir ").append(prepared.dir).append("\n");
+  body.append("version ").append(version_hex.empty() ? "-" : version_hex).append("\n");
+  body.append("scanned ");
+  append_number(&body, prepared.scanned_ns);
+  body.append("\nentries ");
+  append_number(&body, uint64_t{prepared.entry_count});
+  body.append("\n");
+  body.append(prepared.entry_lines);
   body += std::string(kChecksumPrefix) + to_hex(crypto::sha256(as_view(body))) + '\n';
   return body;
+}
+
+PreparedCodeCache prepare_entries(const CodeCache& cache) {
+  PreparedCodeCache prepared;
+  prepared.asset_hex = cache.asset_hex;
+  prepared.dir = cache.dir;
+  prepared.scanned_ns = cache.scanned_ns;
+  prepared.entry_count = append_entry_lines(cache.entries, &prepared.entry_lines);
+  return prepared;
+}
+
+}  // namespace
+
+std::string encode_code_cache(const CodeCache& cache) {
+  return assemble_code_cache(prepare_entries(cache), cache.version_hex);
 }
 
 Status decode_code_cache(const std::string& text, CodeCache* cache) {
@@ -240,19 +275,17 @@ Status load_code_cache(const fs::path& cache_dir, const std::string& asset_hex, 
   return Status::ok();
 }
 
-Status save_code_cache(const fs::path& cache_dir, const CodeCache& cache) {
+Status save_code_cache(const fs::path& cache_dir, const PreparedCodeCache& prepared, const std::string& version_hex) {
   std::error_code ec;
   fs::create_directories(cache_dir, ec);
   if (ec) return Status::io_error("cannot create the cache directory " + cache_dir.string() + ": " + ec.message());
-  CodeCache written = cache;
-  std::erase_if(written.entries, [](const auto& item) { return item.first.find('\n') != std::string::npos; });
-  fs::path path = code_cache_path(cache_dir, cache.asset_hex, cache.dir);
+  fs::path path = code_cache_path(cache_dir, prepared.asset_hex, prepared.dir);
   fs::path temporary = path;
   temporary += ".tmp." + std::to_string(::getpid());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) return Status::io_error("cannot open " + temporary.string() + " for writing");
-    std::string text = encode_code_cache(written);
+    std::string text = assemble_code_cache(prepared, version_hex);
     out.write(text.data(), static_cast<std::streamsize>(text.size()));
     out.close();
     if (!out) {
@@ -268,6 +301,14 @@ Status save_code_cache(const fs::path& cache_dir, const CodeCache& cache) {
   }
   remove_stale_cache_files(cache_dir, path);
   return Status::ok();
+}
+
+Status save_code_cache(const fs::path& cache_dir, const CodeCache& cache) {
+  return save_code_cache(cache_dir, prepare_entries(cache), cache.version_hex);
+}
+
+PreparedCodeCache prepare_code_cache(const std::string& asset_hex, const fs::path& dir, const CodeScan& scan) {
+  return prepare_entries(make_code_cache(asset_hex, dir, scan, ""));
 }
 
 CodeCache make_code_cache(const std::string& asset_hex, const fs::path& dir, const CodeScan& scan,

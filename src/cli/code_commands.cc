@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <set>
 
 namespace automata::cli {
@@ -63,13 +64,20 @@ bool is_inside(const std::filesystem::path& path, const std::string& dir) {
   return inner.size() == outer.size() || inner[outer.size()] == '/' || outer.back() == '/';
 }
 
+// The stat cache of a tree op, encoded but for the version, or nothing
+// when there is no cache directory or it lies inside dir.
+std::optional<PreparedCodeCache> prepare_stat_cache(const std::string& asset_hex, const std::string& dir,
+                                                    const CodeScan& scan) {
+  std::filesystem::path cache_dir = code_cache_dir();
+  if (cache_dir.empty() || is_inside(cache_dir, dir)) return std::nullopt;
+  return prepare_code_cache(asset_hex, dir, scan);
+}
+
 // Stores the stat cache of a successful tree op. A failure only warns,
 // because the next scan then hashes every file.
-void save_stat_cache(Context& ctx, const std::string& asset_hex, const std::string& dir, const CodeScan& scan,
-                     const std::string& version_hex) {
-  std::filesystem::path cache_dir = code_cache_dir();
-  if (cache_dir.empty() || is_inside(cache_dir, dir)) return;
-  Status s = save_code_cache(cache_dir, make_code_cache(asset_hex, dir, scan, version_hex));
+void save_stat_cache(Context& ctx, const std::optional<PreparedCodeCache>& prepared, const std::string& version_hex) {
+  if (!prepared) return;
+  Status s = save_code_cache(code_cache_dir(), *prepared, version_hex);
   if (!s.is_ok()) *ctx.err << "warning: " << s.message() << "; the next commit hashes every file\n";
 }
 
@@ -160,17 +168,26 @@ Status same_tree_as(Context& ctx, const std::string& asset_hex, const std::strin
 Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string& dir,
                    const std::function<EncodedOp(const CodeScan&)>& make_op, const TreeOpCache& cache_key,
                    const std::string& created_label = "") {
-  // The cache load and the scan run while the signer loads its key and
-  // reads the node status and account, which wait on scrypt and the node.
+  // One thread loads the stat cache while another lists the directory, and
+  // both run while this thread loads the key and reads the node status and
+  // account, which wait on scrypt and the node. Files are hashed once both
+  // the list and the cache are there.
   CodeCache cache;
   std::string cache_warning;
   CodeScan scan;
+  const CodeTreeLimits limits = scan_limits(options);
+  std::future<Status> cache_loaded;
+  if (!cache_key.asset_hex.empty()) {
+    cache_loaded = std::async(std::launch::async, [&] {
+      return load_code_cache(code_cache_dir(), cache_key.asset_hex, dir, &cache, &cache_warning);
+    });
+  }
   std::future<Status> scanned = std::async(std::launch::async, [&] {
-    if (!cache_key.asset_hex.empty()) {
-      Status loaded = load_code_cache(code_cache_dir(), cache_key.asset_hex, dir, &cache, &cache_warning);
-      if (!loaded.is_ok()) return loaded;
-    }
-    return scan_code_dir(dir, scan_limits(options), &scan, &cache);
+    Status listed = list_code_dir(dir, limits, &scan);
+    Status loaded = cache_loaded.valid() ? cache_loaded.get() : Status::ok();
+    if (!listed.is_ok()) return listed;
+    if (!loaded.is_ok()) return loaded;
+    return hash_code_files(limits, &cache, &scan);
   });
   std::string parent_hex = cache_key.parent_hex;
   if (cache_key.resolve_parent) {
@@ -225,6 +242,12 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   Hash32 hash{};
   s = signer->submit(std::move(ops), hint, &hash);
   if (!s.is_ok()) return s;
+  // The stat cache is built and encoded while the tx waits for its block.
+  // Only the version line is left for the end, because the block sets it.
+  const std::string asset_hex =
+      cache_key.asset_hex.empty() ? to_hex(object_id(hash, version_op_index)) : cache_key.asset_hex;
+  std::future<std::optional<PreparedCodeCache>> prepared_cache =
+      std::async(std::launch::async, [&] { return prepare_stat_cache(asset_hex, dir, scan); });
   json committed;
   s = finish_tx(ctx, *signer, hash, &committed);
   if (!s.is_ok()) return s;
@@ -233,9 +256,7 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
              << "\n";
   }
   if (ctx.failure_exit_code == 0) {
-    std::string asset_hex =
-        cache_key.asset_hex.empty() ? to_hex(object_id(hash, version_op_index)) : cache_key.asset_hex;
-    save_stat_cache(ctx, asset_hex, dir, scan, created_id(committed, version_op_index, "version"));
+    save_stat_cache(ctx, prepared_cache.get(), created_id(committed, version_op_index, "version"));
   }
   return Status::ok();
 }

@@ -225,6 +225,46 @@ TEST_F(CodeCacheTest, SaveDeletesCacheFilesUnusedForAMonth) {
   EXPECT_TRUE(fs::exists(unrelated)) << "files that are not cache files stay";
 }
 
+TEST_F(CodeCacheTest, PreparedSaveMatchesPlainSave) {
+  // A commit prepares the cache while its tx waits and adds the version
+  // after the block. The file must be the one a plain save writes.
+  CodeScan scan;
+  ASSERT_TRUE(scan_code_dir(root_, CodeTreeLimits{}, &scan).is_ok());
+  const std::string version(64, 'b');
+  ASSERT_TRUE(save_code_cache(cache_dir_, make_code_cache(asset_, root_, scan, version)).is_ok());
+  const fs::path path = code_cache_path(cache_dir_, asset_, root_);
+  std::string whole;
+  ASSERT_TRUE(read_file_bytes(path, &whole).is_ok());
+  fs::remove(path);
+
+  PreparedCodeCache prepared = prepare_code_cache(asset_, root_, scan);
+  EXPECT_EQ(prepared.entry_count, 3u);
+  ASSERT_TRUE(save_code_cache(cache_dir_, prepared, version).is_ok());
+  std::string from_prepared;
+  ASSERT_TRUE(read_file_bytes(path, &from_prepared).is_ok());
+  EXPECT_EQ(from_prepared, whole);
+
+  CodeCache loaded;
+  std::string warning;
+  ASSERT_TRUE(load_code_cache(cache_dir_, asset_, root_, &loaded, &warning).is_ok());
+  EXPECT_EQ(warning, "");
+  EXPECT_EQ(loaded.version_hex, version);
+  EXPECT_EQ(loaded.entries.size(), 3u);
+}
+
+TEST(CodeCacheFormat, LeavesOutPathsWithANewline) {
+  CodeCache cache;
+  cache.asset_hex = std::string(64, 'a');
+  cache.dir = "/tmp/x";
+  cache.entries["ok.txt"] = CodeCacheEntry{};
+  cache.entries["bad\nname"] = CodeCacheEntry{};
+  CodeCache decoded;
+  Status s = decode_code_cache(encode_code_cache(cache), &decoded);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  ASSERT_EQ(decoded.entries.size(), 1u);
+  EXPECT_TRUE(decoded.entries.contains("ok.txt"));
+}
+
 TEST(CodeCacheFormat, RoundTrip) {
   CodeCache cache;
   cache.asset_hex = std::string(64, 'a');

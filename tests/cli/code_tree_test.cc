@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -127,6 +128,73 @@ TEST(CodeTree, ScanRejectsBackslashInName) {
   Status s = scan_code_dir(dir.path(), CodeTreeLimits{}, &scan);
   ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
   EXPECT_NE(s.message().find("backslash"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ScanSkipsFifoKeepsHiddenFiles) {
+  TempDir dir;
+  fs::path root = dir.path();
+  write_file(root / ".env.example", "KEY=value\n");
+  write_file(root / "deep/er/still/file.txt", "deep\n");
+  ASSERT_EQ(::mkfifo((root / "pipe").c_str(), 0600), 0);
+  CodeScan scan;
+  Status s = scan_code_dir(root, CodeTreeLimits{}, &scan);
+  ASSERT_TRUE(s.is_ok()) << s.to_string();
+  std::vector<std::string> paths;
+  for (const auto& file : scan.files) paths.push_back(file.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{".env.example", "deep/er/still/file.txt"}));
+  EXPECT_EQ(scan.files[1].source, (root / "deep/er/still/file.txt").string());
+  ASSERT_EQ(scan.warnings.size(), 1u);
+  EXPECT_EQ(scan.warnings[0], "skipped pipe: not a regular file");
+}
+
+TEST(CodeTree, ScanNamesAnUnreadableDirectory) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads directories regardless of their mode";
+  TempDir dir;
+  fs::path root = dir.path();
+  write_file(root / "open/a.txt", "a\n");
+  write_file(root / "closed/b.txt", "b\n");
+  ASSERT_EQ(::chmod((root / "closed").c_str(), 0), 0);
+  CodeScan scan;
+  Status s = scan_code_dir(root, CodeTreeLimits{}, &scan);
+  ::chmod((root / "closed").c_str(), 0755);
+  ASSERT_EQ(s.kind(), Status::Kind::kIoError);
+  EXPECT_NE(s.message().find("closed"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ListThenHashReadsOnce) {
+  TempDir dir;
+  fs::path root = dir.path();
+  write_file(root / "b.txt", "bee\n");
+  write_file(root / "a.txt", "a\n");
+  CodeScan scan;
+  ASSERT_TRUE(list_code_dir(root, CodeTreeLimits{}, &scan).is_ok());
+  ASSERT_EQ(scan.files.size(), 2u);
+  EXPECT_EQ(scan.files[0].path, "a.txt");
+  ASSERT_TRUE(scan.files[0].stat.has_value());
+  EXPECT_EQ(scan.files[1].stat->size, 4u);
+  EXPECT_EQ(scan.files_read, 0u) << "listing reads no file";
+
+  ASSERT_TRUE(hash_code_files(CodeTreeLimits{}, nullptr, &scan).is_ok());
+  EXPECT_EQ(scan.files_read, 2u);
+  EXPECT_EQ(scan.files[1].blob_hash, crypto::sha256(as_view("bee\n")));
+  EXPECT_EQ(scan.total_bytes, 6u);
+
+  // A file that vanished between the list and the hash is an error naming it.
+  CodeScan again;
+  ASSERT_TRUE(list_code_dir(root, CodeTreeLimits{}, &again).is_ok());
+  fs::remove(root / "b.txt");
+  Status s = hash_code_files(CodeTreeLimits{}, nullptr, &again);
+  ASSERT_EQ(s.kind(), Status::Kind::kIoError);
+  EXPECT_NE(s.message().find("b.txt"), std::string::npos) << s.message();
+}
+
+TEST(CodeTree, ScanOfAFileIsNotADirectory) {
+  TempDir dir;
+  write_file(fs::path(dir.path()) / "plain.txt", "x");
+  CodeScan scan;
+  Status s = scan_code_dir(fs::path(dir.path()) / "plain.txt", CodeTreeLimits{}, &scan);
+  ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
+  EXPECT_NE(s.message().find("not a directory"), std::string::npos) << s.message();
 }
 
 TEST(CodeTree, ScanOfMissingDirIsNotFound) {

@@ -66,6 +66,27 @@ inline constexpr int kCodeCacheMaxAgeDays = 30;
 // deleted directories. A file that cannot be deleted is left in place.
 Status save_code_cache(const std::filesystem::path& cache_dir, const CodeCache& cache);
 
+// A cache with its entry lines encoded but no version yet. Encoding the
+// entries takes most of a save, and a commit does it while its tx waits
+// for a block, before the version id is known.
+struct PreparedCodeCache {
+  std::string asset_hex;
+  std::string dir;  // absolute, normalized
+  int64_t scanned_ns = 0;
+  size_t entry_count = 0;
+  std::string entry_lines;
+};
+
+// Builds and encodes the cache of a scan of dir for asset_hex, without the
+// version. Safe to run on another thread while scan is not modified.
+PreparedCodeCache prepare_code_cache(const std::string& asset_hex, const std::filesystem::path& dir,
+                                     const CodeScan& scan);
+
+// Writes a prepared cache as the cache of version_hex (empty when
+// unknown), as save_code_cache(cache_dir, cache) does.
+Status save_code_cache(const std::filesystem::path& cache_dir, const PreparedCodeCache& prepared,
+                       const std::string& version_hex);
+
 // Serializes the cache, with a SHA-256 checksum line at the end.
 std::string encode_code_cache(const CodeCache& cache);
 // Parses encode_code_cache() output. Returns invalid_argument naming the

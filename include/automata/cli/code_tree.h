@@ -45,11 +45,12 @@ struct CodeFile {
   Hash32 blob_hash{};     // SHA-256 of the contents
   uint32_t mode = kModeRegular;
   uint64_t size = 0;
-  std::filesystem::path source;  // file on disk; empty for a tree read from the chain
+  std::string source;     // file on disk; empty for a tree read from the chain
   // The stat taken before the file was read, when it may go into the stat
   // cache: empty for a tree read from the chain and for a file whose mtime
   // or ctime is not older than the start of the scan, which a write in the
-  // same timestamp tick could change without changing its stat.
+  // same timestamp tick could change without changing its stat. Between
+  // list_code_dir() and hash_code_files() every file has its stat here.
   std::optional<FileStat> stat;
 };
 
@@ -76,18 +77,32 @@ std::string check_code_path(std::string_view path, uint64_t max_path_bytes = Cod
 // "cmake-build-*" (build output, not source).
 bool is_skipped_dir_name(std::string_view name);
 
-// Walks dir recursively and hashes every regular file. Skips the
-// directories is_skipped_dir_name() names, and skips symlinks and other
-// non-regular entries with a warning. A file with any execute bit gets
-// kModeExecutable, others kModeRegular. Returns invalid_argument naming the
-// file and the bound when a path breaks check_code_path, a file is larger
-// than max_blob_bytes or there are more than max_files files; io_error when
-// dir cannot be read; not_found when dir does not exist.
+// Walks dir recursively and hashes every regular file: list_code_dir()
+// and then hash_code_files(). Skips the directories is_skipped_dir_name()
+// names, and skips symlinks and other non-regular entries with a warning. A
+// file with any execute bit gets kModeExecutable, others kModeRegular.
+// Returns invalid_argument naming the file and the bound when a path breaks
+// check_code_path, a file is larger than max_blob_bytes or there are more
+// than max_files files. Returns io_error naming the directory or file that
+// cannot be read, and not_found when dir does not exist.
 //
 // With a cache, a file whose stat matches a cache entry with a valid stat
 // takes that entry's hash and is not read.
 Status scan_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out,
                      const CodeCache* cache = nullptr);
+
+// The first step of scan_code_dir: lists the regular files under dir,
+// sorted by path, each with its stat in `stat` and its stat size in `size`,
+// without reading any. Sets out->started_ns before the first stat. Same
+// errors as scan_code_dir except the size bound, which needs the contents.
+Status list_code_dir(const std::filesystem::path& dir, const CodeTreeLimits& limits, CodeScan* out);
+
+// The second step: fills in each listed file's blob hash, from the cache
+// when the file's stat matches a valid cache entry, else by reading the
+// file. Keeps a file's stat only when the stat cache may trust it (see
+// CodeFile::stat). Returns io_error naming an unreadable file, or
+// invalid_argument for a file above max_blob_bytes.
+Status hash_code_files(const CodeTreeLimits& limits, const CodeCache* cache, CodeScan* scan);
 
 // Checks a finished scan against limits (the chain's, which may differ from
 // the limits the scan ran with): the file count, each path's length and
