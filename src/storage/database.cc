@@ -330,20 +330,4 @@ std::string_view column_name(Column column) {
   return kColumnNames[index];
 }
 
-Bytes encode_height(uint64_t height) {
-  Bytes out(8);
-  for (int i = 7; i >= 0; --i) {
-    out[static_cast<size_t>(i)] = static_cast<uint8_t>(height & 0xff);
-    height >>= 8;
-  }
-  return out;
-}
-
-uint64_t decode_height(ByteView bytes) {
-  if (bytes.size() < 8) return 0;
-  uint64_t height = 0;
-  for (size_t i = 0; i < 8; ++i) height = (height << 8) | bytes[i];
-  return height;
-}
-
 }  // namespace automata::storage
