@@ -162,7 +162,11 @@ Bytes encode_recovery_state(const RecoveryState& state) {
   message.set_locked_block(to_field(state.locked_block));
   message.set_valid_round(state.valid_round);
   if (state.valid_hash) message.set_valid_block_hash(to_field(*state.valid_hash));
-  message.set_valid_block(to_field(state.valid_block));
+  // The valid value is most often the locked one. Its block is then left
+  // out and decoding copies the locked block, which halves the bytes
+  // synced when a validator locks on a large block.
+  bool same_block = state.valid_hash && state.valid_hash == state.locked_hash && state.valid_block == state.locked_block;
+  if (!same_block) message.set_valid_block(to_field(state.valid_block));
   return serialize(message);
 }
 
@@ -217,6 +221,9 @@ Status decode_recovery_state(ByteView bytes, RecoveryState* out) {
   value.valid_block = to_bytes(message.valid_block());
   status = read_block_id(message.locked_block_hash(), "recovery state locked_block_hash", &value.locked_hash);
   if (status.is_ok()) status = read_block_id(message.valid_block_hash(), "recovery state valid_block_hash", &value.valid_hash);
+  if (status.is_ok() && value.valid_block.empty() && value.valid_hash && value.valid_hash == value.locked_hash) {
+    value.valid_block = value.locked_block;
+  }
   if (status.is_ok()) *out = std::move(value);
   return status;
 }

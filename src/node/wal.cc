@@ -4,6 +4,9 @@
 #include "automata/types/logging.h"
 
 #include <fcntl.h>
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
@@ -118,11 +121,42 @@ Status open_for_append(const std::string& path, int* fd) {
 
 }  // namespace
 
-uint32_t crc32c(ByteView data) {
+uint32_t crc32c_portable(ByteView data) {
   static const std::array<uint32_t, 256> table = make_crc_table();
   uint32_t crc = 0xFFFFFFFFu;
   for (uint8_t byte : data) crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
+}
+
+#if defined(__x86_64__)
+namespace {
+
+// The SSE4.2 crc32 instruction computes the same CRC-32C eight bytes at a
+// time, which matters because a WAL record with a proposed block can be
+// hundreds of KB.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(ByteView data) {
+  const uint8_t* p = data.data();
+  size_t n = data.size();
+  uint64_t crc = 0xFFFFFFFFu;
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t word = 0;
+    std::memcpy(&word, p, sizeof(word));
+    crc = _mm_crc32_u64(crc, word);
+  }
+  auto crc32 = static_cast<uint32_t>(crc);
+  for (; n > 0; ++p, --n) crc32 = _mm_crc32_u8(crc32, *p);
+  return crc32 ^ 0xFFFFFFFFu;
+}
+
+}  // namespace
+#endif
+
+uint32_t crc32c(ByteView data) {
+#if defined(__x86_64__)
+  static const bool hardware = __builtin_cpu_supports("sse4.2");
+  if (hardware) return crc32c_sse42(data);
+#endif
+  return crc32c_portable(data);
 }
 
 std::string wal_file_name(uint64_t height) { return fmt::format("wal-{:020}.log", height); }

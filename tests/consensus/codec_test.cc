@@ -43,6 +43,24 @@ TEST(Codec, RoundTripsPersistedState) {
   ASSERT_TRUE(decode_recovery_state(encode_recovery_state(state), &state_out).is_ok());
   EXPECT_EQ(state_out, state);
 
+  // A valid value equal to the locked one is stored once and read back
+  // into both fields.
+  RecoveryState same{9, 3, 2, block_id("L"), to_bytes("locked block"), 2, block_id("L"), to_bytes("locked block")};
+  Bytes encoded = encode_recovery_state(same);
+  RecoveryState same_out;
+  ASSERT_TRUE(decode_recovery_state(encoded, &same_out).is_ok());
+  EXPECT_EQ(same_out, same);
+  RecoveryState locked_only = same;
+  locked_only.valid_block.clear();
+  locked_only.valid_hash = block_id("other");
+  EXPECT_EQ(encoded.size(), encode_recovery_state(locked_only).size())
+      << "the valid block is not stored a second time";
+
+  // Without a valid hash nothing is copied.
+  RecoveryState no_valid{9, 3, 2, block_id("L"), to_bytes("locked block"), -1, std::nullopt, {}};
+  ASSERT_TRUE(decode_recovery_state(encode_recovery_state(no_valid), &same_out).is_ok());
+  EXPECT_EQ(same_out, no_valid);
+
   LastSignState sign{9, 3, Step::kPrecommit, to_bytes("sign bytes"), {}}, sign_out;
   sign.signature[0] = 7;
   ASSERT_TRUE(decode_last_sign_state(encode_last_sign_state(sign), &sign_out).is_ok());

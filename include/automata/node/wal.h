@@ -21,8 +21,11 @@
 
 namespace automata::node {
 
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of data.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78) of data, with the
+// SSE4.2 crc32 instruction when the CPU has it.
 uint32_t crc32c(ByteView data);
+// The same CRC from a lookup table, one byte at a time, on any CPU.
+uint32_t crc32c_portable(ByteView data);
 
 // Largest payload accepted by append() and by the reader. A longer length
 // field on disk is treated as corruption.
