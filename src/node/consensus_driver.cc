@@ -371,6 +371,15 @@ void ConsensusDriver::handle_effect(consensus::Effect& effect, std::deque<consen
     for (auto& e : more) pending.push_back(std::move(e));
   };
   if (auto* persist = std::get_if<consensus::PersistState>(&effect)) {
+    // A height's fresh state (round 0, nothing locked or valid) is what
+    // boot() starts from when no state of that height is stored, so
+    // writing it would sync nothing new. The engine emits it once, before
+    // any other state of the height.
+    const consensus::RecoveryState& state = persist->state;
+    if (state.round == 0 && state.locked_round < 0 && state.valid_round < 0 && !state.locked_hash &&
+        !state.valid_hash) {
+      return;
+    }
     Status status = store_->save_recovery_state(persist->state);
     if (!status.is_ok()) fail(status);
   } else if (auto* proposal = std::get_if<consensus::BroadcastProposal>(&effect)) {
@@ -489,6 +498,12 @@ bool ConsensusDriver::validate_block(uint64_t height, const Bytes& block_bytes) 
 void ConsensusDriver::on_decide(const consensus::Decide& decide) {
   Status status = apply_decided(decide.height, decide.round, decide.block, decide.commit);
   if (!status.is_ok()) return fail(status);
+  // The next height's WAL file is created and its directory synced now,
+  // while the node may wait for txs, rather than when that height starts.
+  if (wal_->height() <= decide.height) {
+    status = wal_->rotate(decide.height + 1);
+    if (!status.is_ok()) return fail(status);
+  }
   waiting_next_height_ = true;
   maybe_begin_next_height(false);
   send_status(std::nullopt);
