@@ -126,13 +126,17 @@ Hash32 tree_hash(const std::vector<v1::TreeEntry>& sorted_entries) {
 }
 
 Hash32 tree_hash(const std::vector<const v1::TreeEntry*>& sorted_entries) {
-  std::vector<Bytes> leaves(sorted_entries.size());
-  for (size_t i = 0; i < sorted_entries.size(); ++i) {
-    const v1::TreeEntry& entry = *sorted_entries[i];
-    leaves[i].resize(entry.ByteSizeLong());
-    entry.SerializeWithCachedSizesToArray(leaves[i].data());
+  // Each entry is serialized into one reused buffer and hashed as a leaf
+  // right away, rather than kept as a byte vector per entry.
+  std::vector<Hash32> leaves;
+  leaves.reserve(sorted_entries.size());
+  Bytes buffer;
+  for (const v1::TreeEntry* entry : sorted_entries) {
+    buffer.resize(entry->ByteSizeLong());
+    entry->SerializeWithCachedSizesToArray(buffer.data());
+    leaves.push_back(crypto::merkle_leaf_hash(buffer));
   }
-  return crypto::merkle_root(leaves);
+  return crypto::merkle_root_from_leaves(leaves);
 }
 
 ResultCode check_upload_blobs(const v1::CodeUploadBlobs& op, const CodeLimits& limits, std::string* log) {
