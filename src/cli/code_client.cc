@@ -97,6 +97,11 @@ Status CodeSigner::open(Context& ctx, const CodeTxOptions& options, std::unique_
     if (it != limits.end() && it->is_number_unsigned() && it->get<uint64_t>() > 0) *value = it->get<uint64_t>();
   };
   limit("max_blob_bytes", &state->tree_limits.max_blob_bytes);
+  // The chain rejects larger txs anyway, so its bound wins over a larger
+  // --max-tx-bytes.
+  uint64_t chain_max_tx_bytes = 0;
+  limit("max_tx_bytes", &chain_max_tx_bytes);
+  if (chain_max_tx_bytes > 0) state->options.max_tx_bytes = std::min(state->options.max_tx_bytes, chain_max_tx_bytes);
   limit("max_files_per_version", &state->tree_limits.max_files);
   limit("max_path_bytes", &state->tree_limits.max_path_bytes);
 
@@ -257,12 +262,19 @@ std::string created_id(const json& committed, uint32_t op_index, const std::stri
   return "";
 }
 
-Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, json* committed_out) {
+Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, json* committed_out,
+                 const std::optional<ExpectedObject>& expected) {
   std::string hex = to_hex(hash);
   if (committed_out != nullptr) *committed_out = nullptr;
   if (!signer.options().wait) {
     if (ctx.json_output()) {
-      *ctx.out << json{{"hash", hex}, {"status", "pending"}}.dump(2) << "\n";
+      json pending{{"hash", hex}, {"status", "pending"}};
+      if (expected) {
+        pending["created"] = json::array({json{{"op_index", expected->op_index},
+                                               {"kind", expected->kind},
+                                               {"id", to_hex(object_id(hash, expected->op_index))}}});
+      }
+      *ctx.out << pending.dump(2) << "\n";
     } else {
       *ctx.out << "pending: tx " << hex << " accepted into the mempool; run with --wait to see the result\n";
     }
@@ -489,7 +501,8 @@ Status resolve_version(Context& ctx, const std::string& asset_hex, const std::st
     std::string names;
     for (const auto& [name, head] : branches.items()) names += (names.empty() ? "" : ", ") + name;
     return Status::not_found("asset " + asset_hex + " has no branch '" + text + "' (branches: " +
-                             (names.empty() ? "none" : names) + ")");
+                             (names.empty() ? "none" : names) + "); name another branch or a version id, or create it " +
+                             "with 'automata code branch " + asset_hex + " create " + text + " VERSION'");
   }
   *version_hex = it->get<std::string>();
   return Status::ok();

@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <future>
 #include <optional>
@@ -31,6 +32,7 @@ void add_signing_options(CLI::App* cmd, CodeTxOptions& options) {
   cmd->add_option("--gas", options.gas, "Gas limit per tx (default: estimated from the tx size and op count)");
   cmd->add_flag("--wait", options.wait, "Wait until the tx is committed, then print its result and created ids");
   cmd->add_option("--timeout", options.timeout_seconds, "Seconds to wait for each tx to commit")
+      ->check(CLI::Range(uint64_t{0}, kMaxWaitSeconds))
       ->capture_default_str();
 }
 
@@ -102,7 +104,9 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   s = signer->submit({std::move(op)}, GasHint{}, &hash);
   if (!s.is_ok()) return s;
   json committed;
-  s = finish_tx(ctx, *signer, hash, &committed);
+  std::optional<ExpectedObject> expected;
+  if (!created_label.empty()) expected = ExpectedObject{created_label, 0};
+  s = finish_tx(ctx, *signer, hash, &committed, expected);
   if (!s.is_ok()) return s;
   if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
     std::string id = to_hex(object_id(hash, 0));
@@ -110,6 +114,10 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   }
   return Status::ok();
 }
+
+// Room left in a version tx for the fields other than the tree: signer,
+// fee, gas, signature and the op's own name, message and ids.
+constexpr uint64_t kVersionTxOverheadBytes = 2048;
 
 // Limits for a scan that runs before node_status reports the chain's: a
 // blob must fit in one tx, and the rest is checked after the scan.
@@ -138,7 +146,11 @@ struct TreeOpCache {
 Status same_tree_as(Context& ctx, const std::string& asset_hex, const std::string& version_hex,
                     const CodeCache& cache, const CodeScan& scan, bool* same) {
   *same = false;
-  if (cache.version_hex == version_hex) {
+  // The cache leaves out paths with a newline, so with one in the scan
+  // only the tree hashes can tell.
+  bool cache_complete = std::none_of(scan.files.begin(), scan.files.end(),
+                                     [](const CodeFile& file) { return file.path.find('\n') != std::string::npos; });
+  if (cache.version_hex == version_hex && cache_complete) {
     if (cache.entries.size() != scan.files.size()) return Status::ok();
     for (const CodeFile& file : scan.files) {
       auto entry = cache.entries.find(file.path);
@@ -225,8 +237,19 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
     for (const auto& [path, entry] : cache.entries) on_chain.insert(entry.blob_hash);
   }
   EncodedOp version_op = make_op(scan);
+  const uint64_t version_op_bytes = encode_op(version_op).size();
+  // Checked before any blob is uploaded, so that a tree too large for one
+  // tx costs no upload fees.
+  const uint64_t max_tx_bytes = signer->options().max_tx_bytes;
+  if (version_op_bytes + kVersionTxOverheadBytes > max_tx_bytes) {
+    return Status::invalid_argument(
+        "the tree of " + dir + " (" + std::to_string(scan.files.size()) + " files) takes " +
+        std::to_string(version_op_bytes) + " bytes of paths and hashes, and with the tx's other fields that is more " +
+        "than the max tx size of " + std::to_string(max_tx_bytes) +
+        " bytes; commit fewer files or shorter paths, for example by splitting the directory into several assets");
+  }
   std::optional<InlineUpload> inline_upload;
-  s = upload_missing_blobs(ctx, *signer, scan, encode_op(version_op).size(), &inline_upload, on_chain);
+  s = upload_missing_blobs(ctx, *signer, scan, version_op_bytes, &inline_upload, on_chain);
   if (!s.is_ok()) return s;
 
   std::vector<EncodedOp> ops;
@@ -249,7 +272,9 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   std::future<std::optional<PreparedCodeCache>> prepared_cache =
       std::async(std::launch::async, [&] { return prepare_stat_cache(asset_hex, dir, scan); });
   json committed;
-  s = finish_tx(ctx, *signer, hash, &committed);
+  std::optional<ExpectedObject> expected;
+  if (!created_label.empty()) expected = ExpectedObject{created_label, version_op_index};
+  s = finish_tx(ctx, *signer, hash, &committed, expected);
   if (!s.is_ok()) return s;
   if (!created_label.empty() && !ctx.json_output() && ctx.failure_exit_code == 0) {
     *ctx.out << created_label << " " << to_hex(object_id(hash, version_op_index)) << (options.wait ? "" : " (pending)")

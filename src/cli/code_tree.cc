@@ -22,6 +22,46 @@ namespace automata::cli {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// Strict UTF-8, as protobuf checks string fields: no overlong forms, no
+// surrogates, nothing above U+10FFFF.
+bool is_valid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t code = 0;
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    } else if ((byte & 0xE0) == 0xC0) {
+      length = 2;
+      code = byte & 0x1F;
+    } else if ((byte & 0xF0) == 0xE0) {
+      length = 3;
+      code = byte & 0x0F;
+    } else if ((byte & 0xF8) == 0xF0) {
+      length = 4;
+      code = byte & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < kMinimum[length] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return false;
+    i += length;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string check_code_path(std::string_view path, uint64_t max_path_bytes) {
   if (path.empty()) return "a path must not be empty";
   if (path.size() > max_path_bytes) {
@@ -31,6 +71,7 @@ std::string check_code_path(std::string_view path, uint64_t max_path_bytes) {
   if (path.front() == '/') return "a path must be relative (no leading '/')";
   if (path.find('\\') != std::string_view::npos) return "a path must not contain a backslash";
   if (path.find('\0') != std::string_view::npos) return "a path must not contain a NUL byte";
+  if (!is_valid_utf8(path)) return "a path must be valid UTF-8; rename the file";
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find('/', start);
@@ -48,14 +89,35 @@ bool is_skipped_dir_name(std::string_view name) {
 }
 
 Status read_file_bytes(const fs::path& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::io_error("cannot open " + path.string() + " for reading");
-  in.seekg(0, std::ios::end);
-  std::streamoff size = in.tellg();
-  if (size < 0) return Status::io_error("cannot read the size of " + path.string());
-  in.seekg(0, std::ios::beg);
-  out->resize(static_cast<size_t>(size));
-  if (size > 0 && !in.read(out->data(), size)) return Status::io_error("cannot read " + path.string());
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::io_error("cannot open " + path.string() + " for reading: " + std::strerror(errno));
+  struct stat st{};
+  if (::fstat(fd, &st) != 0) {
+    int error = errno;
+    ::close(fd);
+    return Status::io_error("cannot read the size of " + path.string() + ": " + std::strerror(error));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status::io_error("cannot read " + path.string() + ": it is a directory");
+  }
+  // Reads to the end even when the file grew or shrank after the fstat.
+  out->resize(static_cast<size_t>(st.st_size) + 1);
+  size_t used = 0;
+  while (true) {
+    if (used == out->size()) out->resize(out->size() * 2);
+    ssize_t got = ::read(fd, out->data() + used, out->size() - used);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      int error = errno;
+      ::close(fd);
+      return Status::io_error("cannot read " + path.string() + ": " + std::strerror(error));
+    }
+    if (got == 0) break;
+    used += static_cast<size_t>(got);
+  }
+  ::close(fd);
+  out->resize(used);
   return Status::ok();
 }
 
@@ -150,7 +212,12 @@ class DirWalker {
       return Status::ok();
     }
     if (type == DT_DIR) {
-      if (is_skipped_dir_name(name)) return Status::ok();
+      if (is_skipped_dir_name(name)) {
+        // .git is expected in a checkout and skipped silently, but a build
+        // directory deeper in the tree may surprise.
+        if (std::string_view(name) != ".git") out_->warnings.push_back("skipped directory " + prefix_ + ": build output");
+        return Status::ok();
+      }
       int fd = ::openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0) return Status::io_error("cannot read directory " + root_ + prefix_ + ": " + errno_text(errno));
       prefix_.push_back('/');

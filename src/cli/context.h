@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <ostream>
@@ -22,6 +23,8 @@ namespace automata::cli {
 
 inline constexpr const char* kDefaultNode = "http://127.0.0.1:7701";
 inline constexpr const char* kNodeEnv = "AUTOMATA_NODE";
+// Upper bound of every --timeout, in seconds: a day.
+inline constexpr uint64_t kMaxWaitSeconds = 86400;
 
 struct Context {
   std::string node_url;

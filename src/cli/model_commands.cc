@@ -228,6 +228,7 @@ void add_register(CLI::App* model, Context& ctx) {
   cmd->add_flag("--wait", args->options.wait,
                 "With --no-upload, wait until the tx is committed (register always waits before uploading)");
   cmd->add_option("--timeout", args->options.timeout_seconds, "Seconds to wait for the tx to commit")
+      ->check(CLI::Range(uint64_t{0}, kMaxWaitSeconds))
       ->capture_default_str();
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status { return run_register(ctx, *args); };

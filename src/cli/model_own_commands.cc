@@ -41,6 +41,7 @@ void add_signing_options(CLI::App* cmd, CodeTxOptions& options) {
   cmd->add_option("--gas", options.gas, "Gas limit (default: estimated from the tx size and op count)");
   cmd->add_flag("--wait", options.wait, "Wait until the tx is committed, then print its result and created ids");
   cmd->add_option("--timeout", options.timeout_seconds, "Seconds to wait for the tx to commit")
+      ->check(CLI::Range(uint64_t{0}, kMaxWaitSeconds))
       ->capture_default_str();
 }
 

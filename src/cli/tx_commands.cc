@@ -40,7 +40,9 @@ void add_tx_flags(CLI::App* cmd, TxFlags& flags) {
       ->capture_default_str();
   cmd->add_option("--chain-id", flags.chain_id, "Chain id (default: from node_status)");
   cmd->add_flag("--wait", flags.wait, "Wait until the tx is committed, then print its height and result code");
-  cmd->add_option("--timeout", flags.timeout_seconds, "Seconds --wait waits before giving up")->capture_default_str();
+  cmd->add_option("--timeout", flags.timeout_seconds, "Seconds --wait waits before giving up")
+      ->check(CLI::Range(uint64_t{0}, kMaxWaitSeconds))
+      ->capture_default_str();
 }
 
 // Polls tx_get until the tx is committed or the timeout passes.

@@ -165,7 +165,8 @@ AddResult Mempool::insert_locked(const TxCheck& check, Bytes&& tx_bytes,
                 "fee " + std::to_string(check.fee) + " does not exceed the fee " + std::to_string(replaced->fee) +
                     " of pooled tx " + to_hex(replaced->hash) + " with the same sender " +
                     crypto::encode_address(check.sender) + " and nonce " + std::to_string(check.nonce) +
-                    ". A replacement must pay a higher fee",
+                    " (another command may have signed it at the same time). Wait for that tx to commit and "
+                    "submit again, which takes the next nonce, or pay a higher fee to replace it",
                 check.hash, false};
       }
     }

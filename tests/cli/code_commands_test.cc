@@ -3,6 +3,7 @@
 #include "automata/cli/app.h"
 
 #include "automata/cli/code_cache.h"
+#include "automata/cli/code_tx.h"
 
 #include "automata/crypto/keyring.h"
 #include "automata/crypto/sha256.h"
@@ -417,6 +418,66 @@ TEST_F(CodeCommandsTest, CommitOfUnchangedTreeIsRejected) {
   result = run({"code", "commit", std::string(64, 'a'), dir, "-m", "change", "--from", "dev"});
   ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
   EXPECT_EQ(node_.bodies().size(), 2u);
+}
+
+TEST_F(CodeCommandsTest, UnchangedNewlinePathTreeRejected) {
+  // The stat cache leaves out a path with a newline, so it cannot tell
+  // that the tree is unchanged, and the tree hashes must.
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}, {"a\nb.txt", "ab\n"}});
+  std::vector<CodeFile> files = {{"x.txt", crypto::sha256(as_view("x\n")), kModeRegular, 2, {}, {}},
+                                 {"a\nb.txt", crypto::sha256(as_view("ab\n")), kModeRegular, 3, {}, {}}};
+  const std::string head(64, 'c');
+  node_.log_result = {{"versions", {{{"id", head}, {"tree_hash", to_hex(code_tree_hash(files))}}}}};
+  node_.created_version = head;
+
+  RunResult first = run({"code", "commit", std::string(64, 'a'), dir, "-m", "m", "--from", "dev", "--allow-empty",
+                         "--wait"});
+  ASSERT_EQ(first.exit_code, 0) << first.out << first.err;
+  ASSERT_EQ(node_.bodies().size(), 1u);
+
+  RunResult again = run({"code", "commit", std::string(64, 'a'), dir, "-m", "m", "--from", "dev", "--wait"});
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.err.find("nothing to commit"), std::string::npos) << again.err;
+  EXPECT_EQ(node_.bodies().size(), 1u) << "the unchanged tree was not sent";
+}
+
+TEST_F(CodeCommandsTest, PendingJsonListsTheNewId) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  RunResult result = run({"--output", "json", "code", "publish", dir, "--name", "n", "--from", "dev"});
+  ASSERT_EQ(result.exit_code, 0) << result.out << result.err;
+  json printed = json::parse(result.out);
+  EXPECT_EQ(printed["status"], "pending");
+  ASSERT_EQ(printed["created"].size(), 1u) << printed.dump();
+  const json& created = printed["created"][0];
+  EXPECT_EQ(created["kind"], "asset");
+  auto hash = from_hex(printed["hash"].get<std::string>());
+  ASSERT_TRUE(hash.has_value());
+  Hash32 tx_hash{};
+  std::copy(hash->begin(), hash->end(), tx_hash.begin());
+  EXPECT_EQ(created["id"], to_hex(object_id(tx_hash, created["op_index"].get<uint32_t>())));
+}
+
+TEST_F(CodeCommandsTest, OversizedTreeFailsBeforeUpload) {
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 60; ++i) files[std::string(90, 'p') + std::to_string(i)] = "file " + std::to_string(i);
+  std::string dir = write_tree("tree", files);
+  RunResult result = run({"code", "publish", dir, "--name", "n", "--from", "dev", "--max-tx-bytes", "6000"});
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.err.find("60 files"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("max tx size of 6000 bytes"), std::string::npos) << result.err;
+  EXPECT_NE(result.err.find("fewer files or shorter paths"), std::string::npos) << result.err;
+  EXPECT_TRUE(node_.bodies().empty()) << "no blob was uploaded";
+}
+
+TEST_F(CodeCommandsTest, TimeoutOutOfRangeIsRejected) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  for (const char* timeout : {"-1", "86401"}) {
+    RunResult result =
+        run({"code", "publish", dir, "--name", "n", "--from", "dev", "--wait", "--timeout", timeout});
+    EXPECT_NE(result.exit_code, 0) << timeout;
+    EXPECT_NE(result.err.find("--timeout"), std::string::npos) << result.err;
+  }
+  EXPECT_TRUE(node_.bodies().empty()) << "nothing was sent";
 }
 
 TEST_F(CodeCommandsTest, LogPrintsAndTakesCursor) {

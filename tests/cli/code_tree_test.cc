@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 
 namespace automata::cli {
@@ -33,6 +34,23 @@ TEST(CodeTree, PathRules) {
   EXPECT_NE(check_code_path(std::string("a\0b", 3)), "");
   EXPECT_EQ(check_code_path(std::string(512, 'p')), "");
   EXPECT_NE(check_code_path(std::string(513, 'p')).find("512"), std::string::npos);
+}
+
+TEST(CodeTree, PathsMustBeUtf8) {
+  EXPECT_EQ(check_code_path("caf\xc3\xa9.txt"), "") << "U+00E9 in two bytes";
+  EXPECT_EQ(check_code_path("\xf0\x9f\x93\x81/x"), "") << "a four-byte character";
+  for (const char* bad : {"caf\xe9.txt", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80", "a\xc3"}) {
+    std::string rule = check_code_path(bad);
+    EXPECT_NE(rule.find("UTF-8"), std::string::npos) << "'" << bad << "': " << rule;
+  }
+}
+
+TEST(CodeTree, ReadErrorNamesTheReason) {
+  std::string data;
+  Status s = read_file_bytes("/tmp/automata_code_tree_no_such_file", &data);
+  ASSERT_EQ(s.kind(), Status::Kind::kIoError);
+  EXPECT_NE(s.message().find("automata_code_tree_no_such_file"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("No such file"), std::string::npos) << s.message();
 }
 
 TEST(CodeTree, ScanSkipsGitBuildAndSymlinks) {
@@ -64,8 +82,14 @@ TEST(CodeTree, ScanSkipsGitBuildAndSymlinks) {
   EXPECT_EQ(scan.files[1].mode, kModeExecutable);
   EXPECT_EQ(scan.total_bytes, 6u + 10u + 7u + 13u);
 
-  ASSERT_EQ(scan.warnings.size(), 1u);
-  EXPECT_NE(scan.warnings[0].find("symlink link.md"), std::string::npos) << scan.warnings[0];
+  // .git is skipped silently, build directories and the symlink with a
+  // warning each.
+  std::vector<std::string> warnings = scan.warnings;
+  std::sort(warnings.begin(), warnings.end());
+  ASSERT_EQ(warnings.size(), 3u);
+  EXPECT_EQ(warnings[0], "skipped directory build: build output");
+  EXPECT_EQ(warnings[1], "skipped directory cmake-build-debug: build output");
+  EXPECT_EQ(warnings[2], "skipped symlink link.md");
 }
 
 TEST(CodeTree, ScanPathsIgnoreHowDirIsSpelled) {

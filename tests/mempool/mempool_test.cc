@@ -218,6 +218,7 @@ TEST_F(MempoolTest, ReplacesOnlyWithHigherFee) {
   EXPECT_EQ(low.code, ResultCode::kInsufficientFee);
   EXPECT_NE(low.log.find("fee 15"), std::string::npos) << low.log;
   EXPECT_NE(low.log.find("fee 20"), std::string::npos) << low.log;
+  EXPECT_NE(low.log.find("Wait for that tx to commit"), std::string::npos) << low.log;
 
   AddResult same = add(equal);
   EXPECT_EQ(same.code, ResultCode::kInsufficientFee) << same.log;

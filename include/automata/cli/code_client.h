@@ -81,12 +81,21 @@ class CodeSigner {
   std::unique_ptr<State> state_;
 };
 
-// Prints the outcome of a submitted tx. Without --wait that is "pending".
-// With it, the committed height and result code follow, then one
-// "created KIND ID" line per object in tx_get's "created" list. A tx
-// included with a non-zero code sets the context's failure exit code. The
-// committed result (null without --wait) goes to *committed when non-null.
-Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, nlohmann::json* committed = nullptr);
+// An object that op op_index of a tx creates, whose id the CLI derives from
+// the tx hash before the tx is committed.
+struct ExpectedObject {
+  std::string kind;  // "asset", "offer"...
+  uint32_t op_index = 0;
+};
+
+// Prints the outcome of a submitted tx. Without --wait that is "pending",
+// and the JSON output lists the expected object's id under "created". With
+// --wait, the committed height and result code follow, then one "created
+// KIND ID" line per object in tx_get's "created" list. A tx included with a
+// non-zero code sets the context's failure exit code. The committed result
+// (null without --wait) goes to *committed when non-null.
+Status finish_tx(Context& ctx, CodeSigner& signer, const Hash32& hash, nlohmann::json* committed = nullptr,
+                 const std::optional<ExpectedObject>& expected = std::nullopt);
 
 // The id listed for op_index in a committed tx's "created" list, or an
 // empty string.

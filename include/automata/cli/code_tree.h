@@ -69,8 +69,8 @@ struct CodeCache;
 
 // Checks a tree path against the chain's rules: non-empty, at most
 // max_path_bytes bytes, relative (no leading '/'), no empty, "." or ".."
-// segment, no backslash and no NUL. Returns an empty string when valid, else
-// the rule it breaks.
+// segment, no backslash, no NUL, and valid UTF-8. Returns an empty string
+// when valid, else the rule it breaks.
 std::string check_code_path(std::string_view path, uint64_t max_path_bytes = CodeTreeLimits{}.max_path_bytes);
 
 // True for directory names that scan_code_dir skips: ".git", "build" and
