@@ -9,14 +9,18 @@
 
 #include <CLI/CLI.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
-#include <fstream>
+#include <cstring>
 #include <map>
 #include <set>
 #include <thread>
+#include <utility>
 
 namespace automata::cli {
 
@@ -31,6 +35,23 @@ constexpr size_t kShortIdDigits = 12;
 std::string short_id(const std::string& hex) { return hex.substr(0, kShortIdDigits); }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
+
+// Returns obj[field], or fallback when obj is not an object or the field is
+// missing or null. The node sends null for an absent value (a wrapped asset
+// has no owner), and json::value() throws on null, so results are read
+// through member() and text_of().
+json member(const json& obj, const std::string& field, const json& fallback = json(nullptr)) {
+  if (!obj.is_object()) return fallback;
+  auto it = obj.find(field);
+  return it == obj.end() || it->is_null() ? fallback : *it;
+}
+
+// Returns the string at obj[field], or "" when it is missing, null or not a
+// string.
+std::string text_of(const json& obj, const std::string& field) {
+  const json value = member(obj, field);
+  return value.is_string() ? value.get<std::string>() : std::string();
+}
 
 Status parse_asset(const std::string& text, std::string* hex) {
   Hash32 id{};
@@ -55,14 +76,29 @@ Status read_pages(Context& ctx, const std::string& method, json params, const st
     json page;
     Status s = ctx.call(method, params, &page);
     if (!s.is_ok()) return s;
-    for (const auto& item : page.value(field, json::array())) items->push_back(item);
-    const json page_cursor = page.value("next_cursor", json(nullptr));
+    for (const auto& item : member(page, field, json::array())) items->push_back(item);
+    const json page_cursor = member(page, "next_cursor", json(nullptr));
     next = page_cursor.is_string() ? page_cursor.get<std::string>() : "";
     if (next.empty()) break;
     params["cursor"] = next;
   }
   if (cursor != nullptr) *cursor = next;
   return Status::ok();
+}
+
+// Explains a not-found failure on a composite asset, which has children but
+// no versions, so the node reports a missing branch or version. Returns an
+// error that names the composite and the next step (`action` is "log" or
+// "check out"), or failure unchanged for any other asset or error.
+Status explain_composite(Context& ctx, const std::string& asset, const std::string& action, const Status& failure) {
+  if (!failure.is_not_found()) return failure;
+  json result;
+  if (!ctx.call("code_get", {{"id", asset}}, &result).is_ok() || text_of(result, "kind") != "composite") {
+    return failure;
+  }
+  return Status::invalid_argument("asset " + asset + " is a composite, which has no versions to " + action + "; " +
+                                  action + " one of its children instead (`automata code show " + asset +
+                                  "` lists them)");
 }
 
 void add_log(CLI::App* code, Context& ctx) {
@@ -95,7 +131,7 @@ void add_log(CLI::App* code, Context& ctx) {
       json versions;
       std::string cursor = args->cursor;
       s = read_pages(ctx, "code_log", params, "versions", args->limit, &versions, &cursor);
-      if (!s.is_ok()) return s;
+      if (!s.is_ok()) return explain_composite(ctx, asset, "log", s);
       if (ctx.json_output()) {
         json out = {{"versions", versions}};
         if (!cursor.empty()) out["next_cursor"] = cursor;
@@ -105,10 +141,12 @@ void add_log(CLI::App* code, Context& ctx) {
       std::vector<GraphNode> nodes;
       for (const auto& version : versions) {
         GraphNode node;
-        node.id = version.value("id", std::string());
-        for (const auto& parent : version.value("parents", json::array())) node.parents.push_back(parent);
-        node.label = short_id(node.id) + " " + first_line(version.value("message", std::string())) + " (height " +
-                     version.value("height", json(0)).dump() + ")";
+        node.id = text_of(version, "id");
+        for (const auto& parent : member(version, "parents", json::array())) {
+          if (parent.is_string()) node.parents.push_back(parent.get<std::string>());
+        }
+        node.label = short_id(node.id) + " " + first_line(text_of(version, "message")) + " (height " +
+                     member(version, "height", json(0)).dump() + ")";
         nodes.push_back(std::move(node));
       }
       for (const auto& line : render_graph(nodes)) *ctx.out << line << "\n";
@@ -233,17 +271,138 @@ void add_diff(CLI::App* code, Context& ctx) {
   });
 }
 
-Status write_checkout_file(const fs::path& target, const std::string& data, uint32_t mode) {
-  std::error_code ec;
-  fs::create_directories(target.parent_path(), ec);
-  if (ec) return Status::io_error("cannot create directory " + target.parent_path().string() + ": " + ec.message());
-  std::ofstream out(target, std::ios::binary | std::ios::trunc);
-  if (!out) return Status::io_error("cannot open " + target.string() + " for writing");
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  out.close();
-  if (!out) return Status::io_error("cannot write " + target.string());
-  if (::chmod(target.c_str(), mode == kModeExecutable ? 0755 : 0644) != 0) {
-    return Status::io_error("cannot set the mode of " + target.string());
+// An open file descriptor, closed when the object goes out of scope.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { reset(); }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Opens directory `name` inside parent_fd, creating it when missing,
+// without following a symlink. With force a symlink in the way is removed
+// (the link, not its target) and replaced by a directory. Without force it
+// is an error. Messages name the directory as display_path.
+Status open_checkout_dir(int parent_fd, const std::string& name, const std::string& display_path, bool force,
+                         Fd* out) {
+  // The entry is checked again after each change, in case another process
+  // changes it meanwhile.
+  for (int round = 0; round < 4; ++round) {
+    int fd = ::openat(parent_fd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+      out->reset(fd);
+      return Status::ok();
+    }
+    int err = errno;
+    if (err == ENOENT) {
+      if (::mkdirat(parent_fd, name.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Status::io_error("cannot create directory " + display_path + ": " + errno_text(errno));
+      }
+      continue;
+    }
+    if (err != ENOTDIR && err != ELOOP) {
+      return Status::io_error("cannot open directory " + display_path + ": " + errno_text(err));
+    }
+    struct stat st{};
+    if (::fstatat(parent_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+    if (!S_ISLNK(st.st_mode)) {
+      return Status::invalid_argument("cannot create directory " + display_path +
+                                      ": a file of that name is in the way; remove it or check out into another "
+                                      "directory");
+    }
+    if (!force) {
+      return Status::invalid_argument("cannot create directory " + display_path +
+                                      ": it is a symbolic link; pass --force to replace the link by a directory");
+    }
+    if (::unlinkat(parent_fd, name.c_str(), 0) != 0 && errno != ENOENT) {
+      return Status::io_error("cannot remove the symbolic link " + display_path + ": " + errno_text(errno));
+    }
+  }
+  return Status::io_error("cannot open directory " + display_path + ": it changed while the checkout was creating it");
+}
+
+// Writes data to the tree path rel_path under the checkout directory
+// root_fd, which messages name as out_dir. Each directory is opened with
+// O_NOFOLLOW, so no write goes through a symlink. The file is written under
+// a new temporary name and renamed over the path, which replaces a symlink
+// or hard link there instead of writing to its target. Without force an
+// existing entry is an error.
+Status write_checkout_file(int root_fd, const fs::path& out_dir, const std::string& rel_path, const std::string& data,
+                           uint32_t mode, bool force) {
+  Fd dir;
+  int dir_fd = root_fd;
+  fs::path display_path = out_dir;
+  size_t start = 0;
+  for (size_t slash = rel_path.find('/'); slash != std::string::npos; slash = rel_path.find('/', start)) {
+    std::string name = rel_path.substr(start, slash - start);
+    display_path /= name;
+    Fd next;
+    Status s = open_checkout_dir(dir_fd, name, display_path.string(), force, &next);
+    if (!s.is_ok()) return s;
+    dir.reset(next.release());
+    dir_fd = dir.get();
+    start = slash + 1;
+  }
+  const std::string name = rel_path.substr(start);
+  display_path /= name;
+
+  struct stat st{};
+  if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (S_ISDIR(st.st_mode)) {
+      return Status::invalid_argument("cannot write " + display_path.string() +
+                                      ": it is a directory; remove it or check out into another directory");
+    }
+    if (!force) {
+      return Status::invalid_argument("cannot write " + display_path.string() +
+                                      ": it already exists; pass --force to replace it");
+    }
+  }
+
+  std::string temp;
+  Fd file;
+  for (int n = 0; file.get() < 0; ++n) {
+    temp = ".automata-checkout-" + std::to_string(::getpid()) + "-" + std::to_string(n);
+    int fd = ::openat(dir_fd, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      file.reset(fd);
+    } else if (errno != EEXIST || n >= 1000) {
+      return Status::io_error("cannot create a temporary file in " + display_path.parent_path().string() +
+                              " to write " + display_path.string() + ": " + errno_text(errno));
+    }
+  }
+  auto fail = [&](const std::string& what, int err) {
+    file.reset();
+    ::unlinkat(dir_fd, temp.c_str(), 0);
+    return Status::io_error("cannot " + what + " " + display_path.string() + ": " + errno_text(err));
+  };
+  for (size_t done = 0; done < data.size();) {
+    ssize_t n = ::write(file.get(), data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail("write", errno);
+    done += static_cast<size_t>(n);
+  }
+  if (::fchmod(file.get(), mode == kModeExecutable ? 0755 : 0644) != 0) return fail("set the mode of", errno);
+  if (::close(file.release()) != 0) return fail("write", errno);
+  if (::renameat(dir_fd, temp.c_str(), dir_fd, name.c_str()) != 0) {
+    int err = errno;
+    ::unlinkat(dir_fd, temp.c_str(), 0);
+    if (err == EISDIR || err == ENOTEMPTY || err == EEXIST) {
+      return Status::invalid_argument("cannot write " + display_path.string() +
+                                      ": it is a directory; remove it or check out into another directory");
+    }
+    return Status::io_error("cannot write " + display_path.string() + ": " + errno_text(err));
   }
   return Status::ok();
 }
@@ -315,7 +474,7 @@ void add_checkout(CLI::App* code, Context& ctx) {
       }
       std::string version;
       s = resolve_version(ctx, asset, args->version.empty() ? "main" : args->version, &version);
-      if (!s.is_ok()) return s;
+      if (!s.is_ok()) return explain_composite(ctx, asset, "check out", s);
       std::vector<CodeFile> files;
       s = fetch_tree(ctx, version, &files);
       if (!s.is_ok()) return s;
@@ -323,12 +482,12 @@ void add_checkout(CLI::App* code, Context& ctx) {
       // The tree the node sent must hash to the version's tree hash.
       json log;
       s = ctx.call("code_log", {{"id", asset}, {"version", version}, {"limit", 1}}, &log);
-      if (!s.is_ok()) return s;
-      const json versions = log.value("versions", json::array());
-      if (versions.empty() || versions[0].value("id", std::string()) != version) {
+      if (!s.is_ok()) return explain_composite(ctx, asset, "check out", s);
+      const json versions = member(log, "versions", json::array());
+      if (versions.empty() || text_of(versions[0], "id") != version) {
         return Status::not_found("version " + version + " is not in the history of asset " + asset);
       }
-      std::string expected = versions[0].value("tree_hash", std::string());
+      std::string expected = text_of(versions[0], "tree_hash");
       std::string actual = to_hex(code_tree_hash(files));
       if (expected != actual) {
         return Status::io_error("the tree of version " + version + " hashes to " + actual +
@@ -337,12 +496,16 @@ void add_checkout(CLI::App* code, Context& ctx) {
 
       fs::create_directories(out_dir, ec);
       if (ec) return Status::io_error("cannot create directory " + args->out + ": " + ec.message());
+      // The --out path itself may be a symlink that the user chose. Below it,
+      // write_checkout_file follows none.
+      Fd root(::open(out_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (root.get() < 0) return Status::io_error("cannot open directory " + args->out + ": " + errno_text(errno));
       std::string data;
       uint64_t bytes = 0;
       for (const CodeFile& file : files) {
         s = fetch_blob(ctx, file.blob_hash, &data);
         if (!s.is_ok()) return s;
-        s = write_checkout_file(out_dir / file.path, data, file.mode);
+        s = write_checkout_file(root.get(), out_dir, file.path, data, file.mode, args->force);
         if (!s.is_ok()) return s;
         bytes += data.size();
       }
@@ -367,30 +530,30 @@ void print_asset(Context& ctx, const json& asset) {
     const json& value = asset[field];
     out << field << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
   }
-  const json wrapped = asset.value("wrapped_by", json(nullptr));
+  const json wrapped = member(asset, "wrapped_by", json(nullptr));
   out << "wrapped_by: " << (wrapped.is_string() ? wrapped.get<std::string>() : std::string("none")) << "\n";
-  out << "language_tags: " << asset.value("language_tags", json::array()).dump() << "\n";
+  out << "language_tags: " << member(asset, "language_tags", json::array()).dump() << "\n";
   out << "branches:\n";
   // items() refers to its json, so the values must outlive the loops.
-  const json branches = asset.value("branches", json::object());
+  const json branches = member(asset, "branches", json::object());
   for (const auto& [name, head] : branches.items()) {
     out << "  " << name << " " << (head.is_string() ? head.get<std::string>() : head.dump()) << "\n";
   }
-  const json all_rules = asset.value("rules", json::object());
+  const json all_rules = member(asset, "rules", json::object());
   for (const auto& [branch, rules] : all_rules.items()) {
-    out << "rules " << branch << ": " << rules.value("required_approvals", json(0)).dump() << " of "
-        << rules.value("reviewers", json::array()).dump() << ", max_change_bytes "
-        << rules.value("max_change_bytes", json(0)).dump() << ", licenses "
-        << rules.value("license_allow_list", json::array()).dump() << "\n";
+    out << "rules " << branch << ": " << member(rules, "required_approvals", json(0)).dump() << " of "
+        << member(rules, "reviewers", json::array()).dump() << ", max_change_bytes "
+        << member(rules, "max_change_bytes", json(0)).dump() << ", licenses "
+        << member(rules, "license_allow_list", json::array()).dump() << "\n";
   }
-  const json children = asset.value("children", json::array());
+  const json children = member(asset, "children", json::array());
   if (!children.empty()) out << "children:\n";
   for (const auto& child : children) {
-    out << "  " << child.value("asset_id", std::string()) << "@" << child.value("version", std::string()) << "\n";
+    out << "  " << text_of(child, "asset_id") << "@" << text_of(child, "version") << "\n";
   }
-  for (const auto& grant : asset.value("grants", json::array())) {
-    out << "grant " << grant.value("grantee", std::string()) << " until height "
-        << grant.value("expiry_height", json(0)).dump() << "\n";
+  for (const auto& grant : member(asset, "grants", json::array())) {
+    out << "grant " << text_of(grant, "grantee") << " until height "
+        << member(grant, "expiry_height", json(0)).dump() << "\n";
   }
 }
 
@@ -416,9 +579,20 @@ void add_show(CLI::App* code, Context& ctx) {
   });
 }
 
+// Returns the owner column of a listed asset. A wrapped asset has no owner
+// because the composite that wraps it owns it, and code_list names that
+// composite in wrapped_by (nodes before that field show "none").
+std::string owner_text(const json& asset) {
+  std::string owner = text_of(asset, "owner");
+  if (!owner.empty()) return "owner " + owner;
+  std::string wrapper = text_of(asset, "wrapped_by");
+  if (!wrapper.empty()) return "owner (wrapped in " + wrapper + ")";
+  return "owner none (wrapped)";
+}
+
 void add_list(CLI::App* code, Context& ctx) {
   struct Args {
-    std::string owner, author;
+    std::string owner, author, cursor;
     uint64_t limit = 200;
   };
   auto args = std::make_shared<Args>();
@@ -426,8 +600,10 @@ void add_list(CLI::App* code, Context& ctx) {
   cmd->add_option("--owner", args->owner, "Only assets owned by this atm1 address or key name");
   cmd->add_option("--author", args->author, "Only assets authored by this atm1 address or key name");
   cmd->add_option("--limit", args->limit, "Max assets to list")->capture_default_str();
+  cmd->add_option("--cursor", args->cursor, "Continue where an earlier list stopped (the next_cursor it printed)");
   cmd->callback([&ctx, args] {
     ctx.action = [&ctx, args]() -> Status {
+      if (args->limit == 0) return Status::invalid_argument("--limit must be at least 1");
       json params = json::object();
       for (auto [field, text] : {std::pair<const char*, std::string*>{"owner", &args->owner},
                                  std::pair<const char*, std::string*>{"author", &args->author}}) {
@@ -438,17 +614,21 @@ void add_list(CLI::App* code, Context& ctx) {
         params[field] = crypto::encode_address(address);
       }
       json assets;
-      Status s = read_pages(ctx, "code_list", params, "assets", args->limit, &assets);
+      std::string cursor = args->cursor;
+      Status s = read_pages(ctx, "code_list", params, "assets", args->limit, &assets, &cursor);
       if (!s.is_ok()) return s;
       if (ctx.json_output()) {
-        *ctx.out << json{{"assets", assets}}.dump(2) << "\n";
+        // As in the node's result, next_cursor is null when no assets are left.
+        json out = {{"assets", assets}, {"next_cursor", cursor.empty() ? json(nullptr) : json(cursor)}};
+        *ctx.out << out.dump(2) << "\n";
         return Status::ok();
       }
       if (assets.empty()) *ctx.out << "no assets\n";
       for (const auto& asset : assets) {
-        *ctx.out << asset.value("id", std::string()) << " " << asset.value("kind", std::string()) << " "
-                 << asset.value("name", std::string()) << " owner " << asset.value("owner", std::string()) << "\n";
+        *ctx.out << text_of(asset, "id") << " " << text_of(asset, "kind") << " " << text_of(asset, "name") << " "
+                 << owner_text(asset) << "\n";
       }
+      if (!cursor.empty()) *ctx.out << "(more assets: add --cursor " << cursor << ")\n";
       return Status::ok();
     };
   });
@@ -465,21 +645,25 @@ void add_offer_show(CLI::App* code, Context& ctx) {
       if (!s.is_ok()) return s;
       json offer;
       s = ctx.call("offer_get", {{"id", to_hex(id)}}, &offer);
+      if (s.is_not_found()) {
+        return Status::not_found("no open offer has id " + to_hex(id) +
+                                 ": it was accepted or cancelled, or never existed");
+      }
       if (!s.is_ok()) return s;
       if (ctx.json_output()) {
         *ctx.out << offer.dump(2) << "\n";
         return Status::ok();
       }
-      const json price = offer.value("price", json::object());
-      const json buyer = offer.value("buyer", json(nullptr));
+      const json price = member(offer, "price", json::object());
+      const json buyer = member(offer, "buyer", json(nullptr));
       std::ostream& out = *ctx.out;
-      out << "id: " << offer.value("id", std::string()) << "\n";
-      out << "object: " << offer.value("object_id", std::string()) << "\n";
-      out << "seller: " << offer.value("seller", std::string()) << "\n";
-      out << "price: " << price.value("amount", std::string()) << price.value("denom", std::string()) << "\n";
+      out << "id: " << text_of(offer, "id") << "\n";
+      out << "object: " << text_of(offer, "object_id") << "\n";
+      out << "seller: " << text_of(offer, "seller") << "\n";
+      out << "price: " << text_of(price, "amount") << text_of(price, "denom") << "\n";
       out << "buyer: " << (buyer.is_string() ? buyer.get<std::string>() : std::string("anyone")) << "\n";
-      out << "expiry_height: " << offer.value("expiry_height", json(0)).dump() << "\n";
-      out << "commitment: " << offer.value("commitment", std::string()) << "\n";
+      out << "expiry_height: " << member(offer, "expiry_height", json(0)).dump() << "\n";
+      out << "commitment: " << text_of(offer, "commitment") << "\n";
       return Status::ok();
     };
   });
@@ -506,14 +690,14 @@ void add_proposals(CLI::App* code, Context& ctx) {
         *ctx.out << result.dump(2) << "\n";
         return Status::ok();
       }
-      const json proposals = result.value("proposals", json::array());
+      const json proposals = member(result, "proposals", json::array());
       if (proposals.empty()) *ctx.out << "no proposals\n";
       for (const auto& p : proposals) {
-        *ctx.out << p.value("id", std::string()) << " " << p.value("status", std::string()) << " branch "
-                 << p.value("branch", std::string()) << ", " << p.value("approvals", json::array()).size()
-                 << " approvals, " << p.value("rejections", json::array()).size() << " rejections: "
-                 << first_line(p.value("message", std::string()));
-        const json landed = p.value("landed_version", json(nullptr));
+        *ctx.out << text_of(p, "id") << " " << text_of(p, "status") << " branch "
+                 << text_of(p, "branch") << ", " << member(p, "approvals", json::array()).size()
+                 << " approvals, " << member(p, "rejections", json::array()).size() << " rejections: "
+                 << first_line(text_of(p, "message"));
+        const json landed = member(p, "landed_version", json(nullptr));
         if (landed.is_string() && !landed.get<std::string>().empty()) {
           *ctx.out << " (landed as " << short_id(landed.get<std::string>()) << ")";
         }

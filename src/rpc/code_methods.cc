@@ -263,6 +263,7 @@ json code_list(CodeReader& reader, const CodeParams& params) {
                       {"name", body.name()},
                       {"kind", kind_of(body)},
                       {"owner", address_or_null(object.owner())},
+                      {"wrapped_by", object.wrapped_by().empty() ? json(nullptr) : json(hex_of(object.wrapped_by()))},
                       {"author", address_text(body.author())}});
   }
   return {{"assets", assets}, {"next_cursor", next}};

@@ -111,6 +111,16 @@ TEST_F(CodeMethodsTest, CodeGetShowsCompositeAndExpiredGrantsHidden) {
   EXPECT_EQ(composite["children"][0]["version"], hex(version));
   EXPECT_EQ(result("code_get", {{"id", hex(a)}})["wrapped_by"], hex(c));
   EXPECT_TRUE(result("code_get", {{"id", hex(a)}})["owner"].is_null());
+  // code_list names the wrapping composite too, for the CLI's owner column.
+  bool listed = false;
+  const json list = result("code_list", json::object());
+  for (const json& asset : list["assets"]) {
+    if (asset["id"] != hex(a)) continue;
+    listed = true;
+    EXPECT_TRUE(asset["owner"].is_null());
+    EXPECT_EQ(asset["wrapped_by"], hex(c));
+  }
+  EXPECT_TRUE(listed);
 
   ASSERT_EQ(chain_.run(0, {t::grant_op(c, chain_.address(3), chain_.height() + 1)}).code, ResultCode::kOk);
   EXPECT_EQ(result("code_get", {{"id", hex(c)}})["grants"].size(), 1u);
