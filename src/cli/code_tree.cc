@@ -230,7 +230,8 @@ class DirWalker {
 
     if (out_->files.size() >= limits_.max_files) {
       return Status::invalid_argument(dir_ + " has more than the max of " + std::to_string(limits_.max_files) +
-                                      " files per version");
+                                      " files per version; split it into several assets, which code compose can " +
+                                      "join");
     }
     std::string rule = check_code_path(prefix_, limits_.max_path_bytes);
     if (!rule.empty()) return Status::invalid_argument("invalid path '" + prefix_ + "': " + rule);
@@ -298,7 +299,8 @@ Status hash_code_files(const CodeTreeLimits& limits, const CodeCache* cache, Cod
     if (file.size > limits.max_blob_bytes) {
       return Status::invalid_argument("file '" + file.path + "' has " + std::to_string(file.size) +
                                       " bytes, above the max blob size of " + std::to_string(limits.max_blob_bytes) +
-                                      " bytes");
+                                      " bytes; move it out of the directory (large data such as model weights " +
+                                      "belongs in a model NFT)");
     }
     // A write after the stat gives a newer mtime, unless the stat was taken
     // in the same timestamp tick as an earlier write. Only a stat older than
@@ -319,7 +321,8 @@ Status scan_code_dir(const fs::path& dir, const CodeTreeLimits& limits, CodeScan
 Status check_scan_limits(const std::string& dir, const CodeScan& scan, const CodeTreeLimits& limits) {
   if (scan.files.size() > limits.max_files) {
     return Status::invalid_argument(dir + " has " + std::to_string(scan.files.size()) + " files, more than the max of " +
-                                    std::to_string(limits.max_files) + " files per version");
+                                    std::to_string(limits.max_files) +
+                                    " files per version; split it into several assets, which code compose can join");
   }
   for (const CodeFile& file : scan.files) {
     std::string rule = check_code_path(file.path, limits.max_path_bytes);
@@ -327,7 +330,8 @@ Status check_scan_limits(const std::string& dir, const CodeScan& scan, const Cod
     if (file.size > limits.max_blob_bytes) {
       return Status::invalid_argument("file '" + file.path + "' has " + std::to_string(file.size) +
                                       " bytes, above the max blob size of " + std::to_string(limits.max_blob_bytes) +
-                                      " bytes");
+                                      " bytes; move it out of the directory (large data such as model weights " +
+                                      "belongs in a model NFT)");
     }
   }
   return Status::ok();

@@ -132,6 +132,7 @@ TEST(CodeTree, ScanRejectsOversizedFile) {
   ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
   EXPECT_NE(s.message().find("big.bin"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("2048"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("move it out"), std::string::npos) << s.message();
 }
 
 TEST(CodeTree, ScanRejectsTooManyFiles) {
@@ -143,6 +144,7 @@ TEST(CodeTree, ScanRejectsTooManyFiles) {
   Status s = scan_code_dir(dir.path(), limits, &scan);
   ASSERT_EQ(s.kind(), Status::Kind::kInvalidArgument);
   EXPECT_NE(s.message().find("3 files"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("several assets"), std::string::npos) << s.message();
 }
 
 TEST(CodeTree, ScanRejectsBackslashInName) {
