@@ -122,6 +122,29 @@ TEST(CheckTxShape, VerifiedPairSkipsKeyParseAndVerify) {
   EXPECT_EQ(check_tx_signature(bad).code, ResultCode::kBadSignature);
 }
 
+TEST(VerifiedSet, EvictsOldestAndMatchesSignature) {
+  VerifiedSet verified(3);
+  auto hash = [](uint8_t n) { return crypto::sha256(ByteView(&n, 1)); };
+  crypto::Signature signature{};
+  signature[0] = 1;
+  for (uint8_t n = 0; n < 3; ++n) verified.insert(hash(n), signature);
+  EXPECT_EQ(verified.size(), 3u);
+  EXPECT_TRUE(verified.contains(hash(0), signature));
+
+  crypto::Signature other = signature;
+  other[63] = 9;
+  EXPECT_FALSE(verified.contains(hash(1), other)) << "the signature must match too";
+  EXPECT_FALSE(verified.contains(hash(7), signature));
+
+  verified.insert(hash(1), signature);  // already there: no eviction
+  EXPECT_EQ(verified.size(), 3u);
+  verified.insert(hash(3), signature);
+  EXPECT_EQ(verified.size(), 3u);
+  EXPECT_FALSE(verified.contains(hash(0), signature)) << "the oldest entry is evicted first";
+  EXPECT_TRUE(verified.contains(hash(1), signature));
+  EXPECT_TRUE(verified.contains(hash(3), signature));
+}
+
 TEST(CheckTx, OpCount) {
   ChainParameters params;
   params.max_ops_per_tx = 2;
