@@ -486,7 +486,8 @@ Status parse_id(const std::string& text, const std::string& what, Hash32* out) {
   return Status::ok();
 }
 
-Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex) {
+Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex,
+                       json* asset_out) {
   Hash32 id{};
   if (text.size() == 64 && parse_id(text, "version", &id).is_ok()) {
     *version_hex = to_hex(id);
@@ -495,6 +496,7 @@ Status resolve_version(Context& ctx, const std::string& asset_hex, const std::st
   json asset;
   Status s = ctx.call("code_get", {{"id", asset_hex}}, &asset);
   if (!s.is_ok()) return s;
+  if (asset_out != nullptr) *asset_out = asset;
   const json branches = asset.value("branches", json::object());
   auto it = branches.find(text);
   if (it == branches.end() || !it->is_string()) {
@@ -505,6 +507,25 @@ Status resolve_version(Context& ctx, const std::string& asset_hex, const std::st
                              "with 'automata code branch " + asset_hex + " create " + text + " VERSION'");
   }
   *version_hex = it->get<std::string>();
+  return Status::ok();
+}
+
+Status check_asset_owner(const json& asset, const std::string& asset_hex, const CodeSigner& signer,
+                         const std::string& action) {
+  if (!asset.is_object()) return Status::ok();
+  auto wrapper = asset.find("wrapped_by");
+  if (wrapper != asset.end() && wrapper->is_string()) {
+    const std::string composite = wrapper->get<std::string>();
+    return Status::invalid_argument("asset " + asset_hex + " is wrapped in composite " + composite + ", so no one can " +
+                                    action + " on its own; decompose the composite first ('automata code " +
+                                    "decompose " + composite + "')");
+  }
+  auto owner = asset.find("owner");
+  const std::string signer_address = crypto::encode_address(signer.address());
+  if (owner != asset.end() && owner->is_string() && owner->get<std::string>() != signer_address) {
+    return Status::invalid_argument("asset " + asset_hex + " is owned by " + owner->get<std::string>() + ", not by " +
+                                    signer_address + ", the --from key; only the owner can " + action);
+  }
   return Status::ok();
 }
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <optional>
 #include <set>
@@ -93,13 +94,30 @@ void fill_tree(const CodeScan& scan, Message* message) {
   }
 }
 
+// A check_signer for run_op: reads the asset with code_get and rejects a
+// tx that would fail on chain because the asset is wrapped or the signer
+// does not own it.
+std::function<Status(const CodeSigner&)> owner_check(Context& ctx, const Hash32& asset, const std::string& action) {
+  return [&ctx, asset, action](const CodeSigner& signer) {
+    json result;
+    Status s = ctx.call("code_get", {{"id", to_hex(asset)}}, &result);
+    if (!s.is_ok()) return s;
+    return check_asset_owner(result, to_hex(asset), signer, action);
+  };
+}
+
 // Signs and submits one op, then reports it. When the op creates an object
 // whose id the CLI can derive (op 0 of the tx), prints "<label> <id>",
 // marked pending without --wait.
-Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const std::string& created_label = "") {
+Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const std::string& created_label = "",
+              const std::function<Status(const CodeSigner&)>& check_signer = nullptr) {
   std::unique_ptr<CodeSigner> signer;
   Status s = CodeSigner::open(ctx, options, &signer);
   if (!s.is_ok()) return s;
+  if (check_signer) {
+    s = check_signer(*signer);
+    if (!s.is_ok()) return s;
+  }
   Hash32 hash{};
   s = signer->submit({std::move(op)}, GasHint{}, &hash);
   if (!s.is_ok()) return s;
@@ -138,6 +156,9 @@ struct TreeOpCache {
   // Rejects a tree with the same files as parent_hex, as git refuses an
   // empty commit.
   bool reject_unchanged = false;
+  // When set, checks the signer once its key is loaded, before anything
+  // is sent. Runs after resolve_parent.
+  std::function<Status(const CodeSigner& signer)> check_signer = nullptr;
 };
 
 // Sets *same when the scanned files are exactly the tree of version_hex:
@@ -217,6 +238,10 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   s = check_scan(ctx, dir, &scan);
   if (!s.is_ok()) return s;
   if (!open_status.is_ok()) return open_status;
+  if (cache_key.check_signer) {
+    s = cache_key.check_signer(*signer);
+    if (!s.is_ok()) return s;
+  }
   s = check_scan_limits(dir, scan, signer->tree_limits());
   if (!s.is_ok()) return s;
   if (cache_key.reject_unchanged && !parent_hex.empty()) {
@@ -287,9 +312,10 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
 }
 
 // The head of branch in asset, as expected_head for an optimistic commit.
-Status branch_head(Context& ctx, const std::string& asset_hex, const std::string& branch, Hash32* head) {
+Status branch_head(Context& ctx, const std::string& asset_hex, const std::string& branch, Hash32* head,
+                   json* asset_out = nullptr) {
   std::string head_hex;
-  Status s = resolve_version(ctx, asset_hex, branch, &head_hex);
+  Status s = resolve_version(ctx, asset_hex, branch, &head_hex, asset_out);
   if (!s.is_ok()) return s;
   return parse_id(head_hex, "head of branch " + branch, head);
 }
@@ -357,10 +383,12 @@ void add_commit(CLI::App* code, Context& ctx) {
       Hash32 asset{};
       Status s = parse_id(args->asset, "asset id", &asset);
       if (!s.is_ok()) return s;
-      // The branch head is read while the directory is scanned.
+      // The branch head is read while the directory is scanned, and the
+      // same code_get result shows whether the signer may commit.
       auto head = std::make_shared<Hash32>();
-      auto resolve = [&ctx, args, asset, head](std::string* parent_hex) {
-        Status resolved = branch_head(ctx, to_hex(asset), args->branch, head.get());
+      auto asset_json = std::make_shared<json>();
+      auto resolve = [&ctx, args, asset, head, asset_json](std::string* parent_hex) {
+        Status resolved = branch_head(ctx, to_hex(asset), args->branch, head.get(), asset_json.get());
         if (resolved.is_ok()) *parent_hex = to_hex(*head);
         return resolved;
       };
@@ -375,6 +403,9 @@ void add_commit(CLI::App* code, Context& ctx) {
       };
       TreeOpCache cache_key{to_hex(asset), "", resolve};
       cache_key.reject_unchanged = !args->allow_empty;
+      cache_key.check_signer = [asset, asset_json](const CodeSigner& signer) {
+        return check_asset_owner(*asset_json, to_hex(asset), signer, "commit to it");
+      };
       return run_tree_op(ctx, args->options, args->dir, make_op, cache_key);
     };
   });
@@ -670,7 +701,8 @@ void add_transfer(CLI::App* code, Context& ctx) {
       v1::ObjectTransfer op;
       op.set_object_id(bytes_of(id));
       op.set_to(bytes_of(address));
-      return run_op(ctx, *options, {op_field::kObjectTransfer, op.SerializeAsString()});
+      return run_op(ctx, *options, {op_field::kObjectTransfer, op.SerializeAsString()}, "",
+                    owner_check(ctx, id, "transfer it"));
     };
   });
 }
@@ -735,7 +767,8 @@ void add_offer(CLI::App* code, Context& ctx) {
         op.set_buyer(bytes_of(buyer));
       }
       op.set_expiry_height(args->expiry_height);
-      return run_op(ctx, args->options, {op_field::kOfferCreate, op.SerializeAsString()}, "offer");
+      return run_op(ctx, args->options, {op_field::kOfferCreate, op.SerializeAsString()}, "offer",
+                    owner_check(ctx, id, "offer it for sale"));
     };
   });
 }

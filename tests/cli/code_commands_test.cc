@@ -5,6 +5,7 @@
 #include "automata/cli/code_cache.h"
 #include "automata/cli/code_tx.h"
 
+#include "automata/crypto/bech32.h"
 #include "automata/crypto/keyring.h"
 #include "automata/crypto/sha256.h"
 #include "automata/v1/tx.pb.h"
@@ -467,6 +468,38 @@ TEST_F(CodeCommandsTest, OversizedTreeFailsBeforeUpload) {
   EXPECT_NE(result.err.find("max tx size of 6000 bytes"), std::string::npos) << result.err;
   EXPECT_NE(result.err.find("fewer files or shorter paths"), std::string::npos) << result.err;
   EXPECT_TRUE(node_.bodies().empty()) << "no blob was uploaded";
+}
+
+TEST_F(CodeCommandsTest, OwnerAndWrapCheckedBeforeSending) {
+  std::string dir = write_tree("tree", {{"x.txt", "x\n"}});
+  crypto::KeyInfo dev;
+  ASSERT_TRUE(crypto::Keyring(keyring_dir()).info("dev", &dev).is_ok());
+  const std::string dev_address = crypto::encode_address(crypto::address_of(dev.pubkey));
+  const std::string other_address = crypto::encode_address(Address{});
+  const std::string asset(64, 'a');
+
+  node_.asset_result["owner"] = other_address;
+  RunResult commit = run({"code", "commit", asset, dir, "-m", "m", "--from", "dev", "--allow-empty"});
+  EXPECT_NE(commit.exit_code, 0);
+  EXPECT_NE(commit.err.find("is owned by " + other_address), std::string::npos) << commit.err;
+  RunResult transfer = run({"code", "transfer", asset, dev_address, "--from", "dev"});
+  EXPECT_NE(transfer.exit_code, 0);
+  EXPECT_NE(transfer.err.find("only the owner can transfer it"), std::string::npos) << transfer.err;
+
+  node_.asset_result["owner"] = nullptr;
+  node_.asset_result["wrapped_by"] = std::string(64, 'e');
+  RunResult offer = run({"code", "offer", asset, "5atm", "--from", "dev"});
+  EXPECT_NE(offer.exit_code, 0);
+  EXPECT_NE(offer.err.find("wrapped in composite " + std::string(64, 'e')), std::string::npos) << offer.err;
+  EXPECT_NE(offer.err.find("decompose"), std::string::npos) << offer.err;
+  EXPECT_TRUE(node_.bodies().empty()) << "no tx was sent to fail on chain";
+
+  // The owner itself passes.
+  node_.asset_result["wrapped_by"] = nullptr;
+  node_.asset_result["owner"] = dev_address;
+  RunResult own = run({"code", "commit", asset, dir, "-m", "m", "--from", "dev", "--allow-empty"});
+  EXPECT_EQ(own.exit_code, 0) << own.err;
+  EXPECT_EQ(node_.bodies().size(), 1u);
 }
 
 TEST_F(CodeCommandsTest, TimeoutOutOfRangeIsRejected) {

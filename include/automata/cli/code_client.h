@@ -123,7 +123,18 @@ Status parse_id(const std::string& text, const std::string& what, Hash32* out);
 
 // Resolves VERSION text for an asset: 64 hex digits are a version id,
 // anything else a branch name looked up with code_get.
-Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex);
+// When asset_out is non-null and the node was asked (text is a branch
+// name), the code_get result goes there.
+Status resolve_version(Context& ctx, const std::string& asset_hex, const std::string& text, std::string* version_hex,
+                       nlohmann::json* asset_out = nullptr);
+
+// Checks a code_get result before a tx that changes the asset on its own:
+// the asset must not be wrapped in a composite, and signer must own it.
+// Returns invalid_argument naming the composite or the owner and what to
+// do, so that the tx is not sent only to fail on chain and cost its fee.
+// Fields the node did not report are not checked.
+Status check_asset_owner(const nlohmann::json& asset, const std::string& asset_hex, const CodeSigner& signer,
+                         const std::string& action);
 
 // Reads a version's files with code_tree (blob_hash, mode and size).
 Status fetch_tree(Context& ctx, const std::string& version_hex, std::vector<CodeFile>* files);
