@@ -107,13 +107,8 @@ fs::path code_cache_path(const fs::path& cache_dir, const std::string& asset_hex
 
 namespace {
 
-void append_number(std::string* out, uint64_t value) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
-  out->append(digits, end);
-}
-
-void append_number(std::string* out, int64_t value) {
+template <typename Integer>
+void append_number(std::string* out, Integer value) {
   char digits[24];
   auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), value);
   out->append(digits, end);
@@ -129,7 +124,7 @@ size_t append_entry_lines(const std::map<std::string, CodeCacheEntry>& entries, 
     if (path.find('\n') != std::string::npos) continue;
     const FileStat& st = entry.stat;
     out->append(to_hex(entry.blob_hash)).append(entry.stat_valid ? " 1 " : " 0 ");
-    append_number(out, uint64_t{st.mode});
+    append_number(out, st.mode);
     out->push_back(' ');
     append_number(out, st.size);
     out->push_back(' ');
@@ -147,7 +142,8 @@ size_t append_entry_lines(const std::map<std::string, CodeCacheEntry>& entries, 
   return count;
 }
 
-// The header, the entry lines and the checksum line of everything before it.
+// Returns the cache file's text: the header, the entry lines, and a
+// checksum line over everything before it.
 std::string assemble_code_cache(const PreparedCodeCache& prepared, const std::string& version_hex) {
   std::string body;
   body.reserve(256 + prepared.asset_hex.size() + prepared.dir.size() + prepared.entry_lines.size());
@@ -158,7 +154,7 @@ std::string assemble_code_cache(const PreparedCodeCache& prepared, const std::st
   body.append("scanned ");
   append_number(&body, prepared.scanned_ns);
   body.append("\nentries ");
-  append_number(&body, uint64_t{prepared.entry_count});
+  append_number(&body, prepared.entry_count);
   body.append("\n");
   body.append(prepared.entry_lines);
   body += std::string(kChecksumPrefix) + to_hex(crypto::sha256(as_view(body))) + '\n';

@@ -31,9 +31,6 @@ constexpr std::chrono::seconds kFastPollPeriod{2};
 constexpr int kMethodNotFound = -32601;
 // Hashes per tx_results request, the node's maximum.
 constexpr size_t kMaxResultQueries = 1000;
-// Room in a tx for everything but the blobs: the body fields, the op and
-// ops framing and the 64-byte signature.
-constexpr uint64_t kTxOverheadBytes = 2048;
 // Upload txs submitted before waiting for the oldest one, well below the
 // mempool's default max nonce gap of 64.
 constexpr size_t kUploadWindow = 32;

@@ -67,8 +67,8 @@ bool is_inside(const std::filesystem::path& path, const std::string& dir) {
   return inner.size() == outer.size() || inner[outer.size()] == '/' || outer.back() == '/';
 }
 
-// The stat cache of a tree op, encoded but for the version, or nothing
-// when there is no cache directory or it lies inside dir.
+// Returns the stat cache of a tree op, encoded but for the version, or
+// nullopt when there is no cache directory or it lies inside dir.
 std::optional<PreparedCodeCache> prepare_stat_cache(const std::string& asset_hex, const std::string& dir,
                                                     const CodeScan& scan) {
   std::filesystem::path cache_dir = code_cache_dir();
@@ -94,9 +94,9 @@ void fill_tree(const CodeScan& scan, Message* message) {
   }
 }
 
-// A check_signer for run_op: reads the asset with code_get and rejects a
-// tx that would fail on chain because the asset is wrapped or the signer
-// does not own it.
+// Returns a check_signer for run_op that reads the asset with code_get and
+// rejects a tx that would fail on chain because the asset is wrapped or
+// the signer does not own it.
 std::function<Status(const CodeSigner&)> owner_check(Context& ctx, const Hash32& asset, const std::string& action) {
   return [&ctx, asset, action](const CodeSigner& signer) {
     json result;
@@ -132,10 +132,6 @@ Status run_op(Context& ctx, const CodeTxOptions& options, EncodedOp op, const st
   }
   return Status::ok();
 }
-
-// Room left in a version tx for the fields other than the tree: signer,
-// fee, gas, signature and the op's own name, message and ids.
-constexpr uint64_t kVersionTxOverheadBytes = 2048;
 
 // Limits for a scan that runs before node_status reports the chain's: a
 // blob must fit in one tx, and the rest is checked after the scan.
@@ -266,7 +262,7 @@ Status run_tree_op(Context& ctx, const CodeTxOptions& options, const std::string
   // Checked before any blob is uploaded, so that a tree too large for one
   // tx costs no upload fees.
   const uint64_t max_tx_bytes = signer->options().max_tx_bytes;
-  if (version_op_bytes + kVersionTxOverheadBytes > max_tx_bytes) {
+  if (version_op_bytes + kTxOverheadBytes > max_tx_bytes) {
     return Status::invalid_argument(
         "the tree of " + dir + " (" + std::to_string(scan.files.size()) + " files) takes " +
         std::to_string(version_op_bytes) + " bytes of paths and hashes, and with the tx's other fields that is more " +

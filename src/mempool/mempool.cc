@@ -7,7 +7,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cstring>
 #include <queue>
 #include <utility>
 
@@ -43,13 +42,6 @@ bool Mempool::LowestPriorityFirst::operator()(const Entry* a, const Entry* b) co
   if (by_fee != 0) return by_fee < 0;
   // Among equal fee per gas, the later arrival has the lower priority.
   return a->seq > b->seq;
-}
-
-size_t Mempool::HashOfHash32::operator()(const Hash32& hash) const {
-  // Tx hashes are SHA-256 output, so any 8 bytes are uniformly distributed.
-  size_t value = 0;
-  std::memcpy(&value, hash.data(), sizeof(value));
-  return value;
 }
 
 Mempool::Mempool(execution::Application* app, MempoolConfig config) : app_(app), config_(config) {

@@ -81,6 +81,10 @@ class CodeSigner {
   std::unique_ptr<State> state_;
 };
 
+// Room in a tx for everything but the blobs or the version's tree: the body
+// fields, the op and ops framing and the 64-byte signature.
+inline constexpr uint64_t kTxOverheadBytes = 2048;
+
 // An object that op op_index of a tx creates, whose id the CLI derives from
 // the tx hash before the tx is committed.
 struct ExpectedObject {

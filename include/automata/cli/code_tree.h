@@ -79,8 +79,9 @@ bool is_skipped_dir_name(std::string_view name);
 
 // Walks dir recursively and hashes every regular file: list_code_dir()
 // and then hash_code_files(). Skips the directories is_skipped_dir_name()
-// names, and skips symlinks and other non-regular entries with a warning. A
-// file with any execute bit gets kModeExecutable, others kModeRegular.
+// names, .git silently and the build directories with a warning, and skips
+// symlinks and other non-regular entries with a warning. A file with any
+// execute bit gets kModeExecutable, others kModeRegular.
 // Returns invalid_argument naming the file and the bound when a path breaks
 // check_code_path, a file is larger than max_blob_bytes or there are more
 // than max_files files. Returns io_error naming the directory or file that

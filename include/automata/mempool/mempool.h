@@ -155,9 +155,6 @@ class Mempool {
   struct LowestPriorityFirst {
     bool operator()(const Entry* a, const Entry* b) const;
   };
-  struct HashOfHash32 {
-    size_t operator()(const Hash32& hash) const;
-  };
   using TailSet = std::set<const Entry*, LowestPriorityFirst>;
 
   static std::string_view bytes_key(const Bytes& bytes);
@@ -176,7 +173,7 @@ class Mempool {
   mutable std::mutex mutex_;
   // Guarded by mutex_: the pool itself.
   std::map<Address, Account> accounts_;
-  std::unordered_map<Hash32, const Entry*, HashOfHash32> by_hash_;  // lookups only, never iterated
+  std::unordered_map<Hash32, const Entry*, Hash32FirstBytes> by_hash_;  // lookups only, never iterated
   // The same entries keyed by their encoded bytes (views into Entry::bytes),
   // so a byte-identical resubmission is found without decoding or hashing
   // it. Lookups only, never iterated.

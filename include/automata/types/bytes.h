@@ -19,6 +19,17 @@ using Hash32 = std::array<uint8_t, 32>;
 // A 20-byte account address: the first 20 bytes of SHA-256(x-only pubkey).
 using Address = std::array<uint8_t, 20>;
 
+// Hash functor for maps keyed by SHA-256 output, such as tx hashes: their
+// first 8 bytes are already uniformly distributed. Such maps must only be
+// looked up, never iterated, wherever the order could reach consensus.
+struct Hash32FirstBytes {
+  size_t operator()(const Hash32& hash) const noexcept {
+    size_t value = 0;
+    for (size_t i = 0; i < sizeof(value); ++i) value |= static_cast<size_t>(hash[i]) << (8 * i);
+    return value;
+  }
+};
+
 // Lowercase hex of the bytes, with no prefix.
 std::string to_hex(ByteView bytes);
 
